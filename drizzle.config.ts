@@ -1,0 +1,9 @@
+import { defineConfig } from "drizzle-kit";
+
+// drizzle-kit generates forward-only SQL migrations from the schema into migrations/;
+// the server embeds and applies them at start (server/store/migrate.ts).
+export default defineConfig({
+  dialect: "sqlite",
+  schema: "./server/store/schema.ts",
+  out: "./migrations",
+});
