@@ -61,7 +61,7 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   const fileArg = input.file ?? env.PARLEY_CONFIG;
   const file = fileArg ? resolve(cwd, fileArg) : undefined;
   if (file) {
-    for (const [key, value] of Object.entries(readTomlFile(file))) {
+    for (const [key, value] of readTomlFile(file)) {
       values.set(key, value);
       sources.set(key, `file ${file}`);
     }
