@@ -44,6 +44,7 @@ export function openBunSqlite(path: string): Database {
   const writeDb = drizzle({ client: writer, schema }) as unknown as SqlDb;
   const readDb = drizzle({ client: reader, schema }) as unknown as SqlDb;
   const mutex = new Mutex();
+  let closed = false;
 
   // bun:sqlite transactions are sync-only (an async callback commits partial writes), so
   // the transaction is opened by hand on the write connection, which nothing else uses.
@@ -107,10 +108,13 @@ export function openBunSqlite(path: string): Database {
       return mutex.depth;
     },
     async close() {
-      // Wait for queued writes, then close the reader first so the writer's close can
-      // checkpoint the WAL into the main file and remove it.
+      // Wait for queued writes, then fold the WAL into the main file: drizzle's cached
+      // statements can keep a closed connection alive, so the checkpoint is explicit.
       await mutex.run(async () => {
+        if (closed) return;
+        closed = true;
         reader.close();
+        writer.run("PRAGMA wal_checkpoint(TRUNCATE)");
         writer.close();
       });
     },

@@ -51,7 +51,9 @@ export function wrapLibsql(
       return mutex.depth;
     },
     async close() {
-      await mutex.run(async () => client.close());
+      await mutex.run(async () => {
+        if (!client.closed) client.close();
+      });
     },
   };
 }
