@@ -1,4 +1,4 @@
-import type { Elysia } from "elysia";
+import type { AnyElysia } from "elysia";
 import type { Config } from "./config/schema.ts";
 import { readinessService } from "./domain/readiness.ts";
 import { createApp } from "./http/app.ts";
@@ -17,7 +17,7 @@ export interface ServerOptions {
   version: string;
   /** Overrides for tests: another web client directory, extra API routes. */
   webDir?: string;
-  api?: Elysia<"">[];
+  api?: AnyElysia[];
 }
 
 export interface RunningServer {

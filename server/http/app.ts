@@ -1,5 +1,5 @@
 import { openapi } from "@elysiajs/openapi";
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import { API_PREFIX } from "../../protocol/api/version.ts";
 import { ApiError } from "../../protocol/errors.ts";
 import type { Config } from "../config/schema.ts";
@@ -25,7 +25,7 @@ export interface AppDeps {
   /** True once shutdown has begun: responses ask clients to reconnect elsewhere. */
   isDraining: () => boolean;
   /** Extra API routes mounted under /api/v1 (later issues; tests). */
-  api?: Elysia<"">[];
+  api?: AnyElysia[];
 }
 
 /**

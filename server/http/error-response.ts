@@ -19,8 +19,9 @@ export function toApiError(code: string | number, error: unknown, log: Logger): 
     case "INVALID_COOKIE_SIGNATURE":
       return new ApiError("invalid_request", "A cookie was not valid.");
   }
-  // Bun answers an over-long body before any route runs; keep the catalogue's shape.
-  if (error instanceof Error && /body.*too large|payload too large/i.test(error.message)) {
+  // A chunked body that outgrows http.max_body_bytes fails while the handler reads it;
+  // Bun has already answered 413 by then. It is the client's error, not a bug to log.
+  if (error instanceof Error && error.message.includes("exceeded maxRequestBodySize")) {
     return new ApiError("payload_too_large");
   }
   log.error("unhandled error", { error });

@@ -1,0 +1,48 @@
+import type { AnyElysia } from "elysia";
+import { prepareDataDir } from "../../server/config/data-dir.ts";
+import { loadConfig } from "../../server/config/load.ts";
+import { type RunningServer, startServer } from "../../server/main.ts";
+import { captureLog } from "./app.ts";
+import { tempDir } from "./databases.ts";
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  log: ReturnType<typeof captureLog>;
+  /** Shuts the server down (if still running) and removes its data directory. */
+  cleanup(): Promise<void>;
+}
+
+/** A real server on a free loopback port, with its own data directory and a captured log. */
+export async function startTestServer(
+  options: { env?: Record<string, string>; webDir?: string; api?: AnyElysia[] } = {},
+): Promise<TestServer> {
+  const dir = tempDir("parley-server-");
+  const env = {
+    PARLEY_HOST: "127.0.0.1",
+    PARLEY_PORT: "0",
+    PARLEY_DATA_DIR: dir.path,
+    ...options.env,
+  };
+  const { config } = loadConfig({ env });
+  const log = captureLog();
+  const server = await startServer({
+    config,
+    dataDir: prepareDataDir(config.data_dir),
+    log: log.log,
+    version: "0.0.0-test",
+    webDir: options.webDir ?? "/nonexistent",
+    api: options.api,
+  });
+  return {
+    server,
+    url: server.url.toString().replace(/\/$/, ""),
+    dataDir: dir.path,
+    log,
+    async cleanup() {
+      await server.shutdown("test done");
+      dir.remove();
+    },
+  };
+}
