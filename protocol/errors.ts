@@ -1,7 +1,9 @@
 /**
- * The one error catalogue of Parley. Every API error body is
- * `{ code, message, requestId? , details? }`; clients map `code`, never `message`.
- * Codes are stable: add new ones, never rename or reuse one.
+ * The one error catalogue of Parley, for the API and for the end-to-end protocol. Every API
+ * error body is `{ code, message, requestId?, details? }`; clients map `code`, never
+ * `message`. Codes are stable: add new ones, never rename or reuse one. `status` is what the
+ * server answers when it raises the code (protocol codes too: it verifies certificates,
+ * device lists and membership logs it stores).
  */
 export const ERROR_CATALOGUE = {
   // Generic request errors.
@@ -34,6 +36,31 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: "The web client is not built into this server (run `npm run build:web`).",
   },
+
+  // End-to-end protocol (protocol/). Every failure to decrypt or authenticate a message is
+  // `decrypt_failed`, whatever the cause, so callers cannot be used as an oracle; only a
+  // duplicate and an untrusted identity are told apart.
+  malformed_message: { status: 400, message: "The message is not in a format this version reads." },
+  decrypt_failed: { status: 422, message: "The message could not be decrypted." },
+  duplicate_message: { status: 409, message: "This message was already received." },
+  untrusted_identity: {
+    status: 409,
+    message: "The contact's identity key changed; check the safety number.",
+  },
+  invalid_key: { status: 400, message: "A key is not valid." },
+  invalid_signature: { status: 400, message: "A signature does not verify." },
+  invalid_certificate: { status: 400, message: "A device certificate is not valid." },
+  device_list_rollback: {
+    status: 409,
+    message: "This device list is older than one already seen.",
+  },
+  device_list_expired: { status: 400, message: "This device list has expired." },
+  membership_log_invalid: {
+    status: 409,
+    message: "The group's membership log is broken or was cut short.",
+  },
+  stale_key: { status: 409, message: "This key version is closed." },
+  limit_exceeded: { status: 422, message: "A protocol limit was exceeded." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable machine-readable error code. */
@@ -54,20 +81,28 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 /**
- * An error with a catalogue code. Thrown by the server to answer a request, and by the
- * sdk when the server answers with an error body. `message` is safe to show to a person.
+ * An error with a catalogue code: thrown by the server to answer a request, by the sdk when
+ * the server answers with an error body, and by the protocol when input is refused.
+ * `message` is safe to show to a person. `detail` says what exactly went wrong, for debug
+ * logs only: it never reaches a response body or the message a caller shows.
  */
-export class ApiError extends Error {
+export class ParleyError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly field: string | undefined;
+  readonly detail: string | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { field?: string; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { field?: string; detail?: string; cause?: unknown },
+  ) {
     super(message ?? ERROR_CATALOGUE[code].message, { cause: options?.cause });
-    this.name = "ApiError";
+    this.name = "ParleyError";
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;
     this.field = options?.field;
+    this.detail = options?.detail;
   }
 
   /** The response body for this error. */

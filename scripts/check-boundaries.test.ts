@@ -28,7 +28,7 @@ test("allowed imports pass", () => {
   const root = fixture({
     "protocol/a.ts":
       'import { sha256 } from "@noble/hashes/sha2.js";\nimport { Type } from "@sinclair/typebox";\nimport { b } from "./b.ts";',
-    "sdk/a.ts": 'import { ApiError } from "../protocol/errors.ts";',
+    "sdk/a.ts": 'import { ParleyError } from "../protocol/errors.ts";',
     "server/http/a.ts":
       'import type { X } from "../domain/ports.ts";\nimport { log } from "../lib/log.ts";',
     "server/store/a.ts": 'import type { UsersRepository } from "../domain/ports.ts";',

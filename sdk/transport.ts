@@ -1,4 +1,4 @@
-import { ApiError, isErrorCode } from "../protocol/errors.ts";
+import { ParleyError, isErrorCode } from "../protocol/errors.ts";
 
 /** The part of a fetch Response the sdk reads; injected so the sdk stays runtime-neutral. */
 export interface HttpResponse {
@@ -14,7 +14,7 @@ export type HttpTransport = (
 ) => Promise<HttpResponse>;
 
 /**
- * Reads a JSON API response: the body when the status is 2xx, else throws ApiError with
+ * Reads a JSON API response: the body when the status is 2xx, else throws ParleyError with
  * the server's catalogue code (clients map codes, never messages).
  */
 export async function readJson(response: HttpResponse): Promise<unknown> {
@@ -26,11 +26,11 @@ export async function readJson(response: HttpResponse): Promise<unknown> {
     details?: { field?: string };
   };
   if (isErrorCode(code)) {
-    throw new ApiError(code, typeof message === "string" ? message : undefined, {
+    throw new ParleyError(code, typeof message === "string" ? message : undefined, {
       field: details?.field,
     });
   }
-  throw new ApiError(
+  throw new ParleyError(
     response.status >= 500 ? "internal" : "invalid_request",
     `HTTP ${response.status}`,
   );

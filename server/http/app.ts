@@ -1,7 +1,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { type AnyElysia, Elysia } from "elysia";
 import { API_PREFIX } from "../../protocol/api/version.ts";
-import { ApiError } from "../../protocol/errors.ts";
+import { ParleyError } from "../../protocol/errors.ts";
 import type { Config } from "../config/schema.ts";
 import type { ReadinessService } from "../domain/readiness.ts";
 import type { Logger } from "../lib/log.ts";
@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps) {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) {
         set.status = 413;
-        return new ApiError("payload_too_large").toBody(meta.id);
+        return new ParleyError("payload_too_large").toBody(meta.id);
       }
     })
     .onError(({ code, error, request, set }) => {

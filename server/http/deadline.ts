@@ -1,4 +1,4 @@
-import { ApiError } from "../../protocol/errors.ts";
+import { ParleyError } from "../../protocol/errors.ts";
 
 /**
  * Answers 503 `timeout` when `work` takes longer than `ms`. Used by every JSON API handler
@@ -8,7 +8,7 @@ import { ApiError } from "../../protocol/errors.ts";
 export async function withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ApiError("timeout")), ms);
+    timer = setTimeout(() => reject(new ParleyError("timeout")), ms);
   });
   try {
     return await Promise.race([work(), expired]);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { Elysia } from "elysia";
-import { ApiError } from "../../protocol/errors.ts";
+import { ParleyError } from "../../protocol/errors.ts";
 
 interface WebFile {
   path: string;
@@ -46,13 +46,13 @@ export function webShell(files: Map<string, WebFile>) {
     "/*",
     ({ path, request, set }) => {
       if (path === "/api" || path.startsWith("/api/")) {
-        throw new ApiError("not_found");
+        throw new ParleyError("not_found");
       }
       let urlPath: string;
       try {
         urlPath = decodeURIComponent(path);
       } catch {
-        throw new ApiError("invalid_request", "The path is not valid.");
+        throw new ParleyError("invalid_request", "The path is not valid.");
       }
       let file = files.get(urlPath);
       if (!file) {
@@ -61,7 +61,7 @@ export function webShell(files: Map<string, WebFile>) {
           set.headers["content-type"] = "text/plain; charset=utf-8";
           return "Not found";
         }
-        if (!index) throw new ApiError("web_client_missing");
+        if (!index) throw new ParleyError("web_client_missing");
         file = index;
       }
       set.headers.etag = file.etag;

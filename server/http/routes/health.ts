@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { ErrorResponse, HealthResponse, ReadyResponse } from "../../../protocol/api/system.ts";
 import { API_VERSION } from "../../../protocol/api/version.ts";
-import { ApiError } from "../../../protocol/errors.ts";
+import { ParleyError } from "../../../protocol/errors.ts";
 import type { ReadinessService } from "../../domain/readiness.ts";
 import { withDeadline } from "../deadline.ts";
 
@@ -22,7 +22,7 @@ export function healthRoutes(opts: {
       async () => {
         const state = await withDeadline(opts.timeoutMs, () => opts.readiness.check());
         if (!state.ready) {
-          throw new ApiError(state.reason === "draining" ? "shutting_down" : "not_ready");
+          throw new ParleyError(state.reason === "draining" ? "shutting_down" : "not_ready");
         }
         return { status: "ready" as const };
       },

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { constantTimeEqualText } from "../../../protocol/crypto/constant-time.ts";
-import { ApiError } from "../../../protocol/errors.ts";
+import { ParleyError } from "../../../protocol/errors.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { isDirectLoopback } from "../client-address.ts";
 import { requestMeta } from "../request-context.ts";
@@ -18,7 +18,7 @@ export function metricsRoutes(opts: { metrics: Metrics; token: string }) {
       const bearer = auth.startsWith("Bearer ") ? auth.slice(7) : "";
       const tokenOk = opts.token !== "" && constantTimeEqualText(bearer, opts.token);
       if (!tokenOk && !isDirectLoopback(requestMeta(request)?.peer, request.headers)) {
-        throw new ApiError(
+        throw new ParleyError(
           opts.token === "" ? "metrics_disabled_remotely" : "metrics_token_required",
         );
       }
