@@ -1,4 +1,4 @@
-import { ParleyError, isErrorCode } from "../protocol/errors.ts";
+import { isErrorCode, ParleyError } from "../protocol/errors.ts";
 
 /** The part of a fetch Response the sdk reads; injected so the sdk stays runtime-neutral. */
 export interface HttpResponse {
