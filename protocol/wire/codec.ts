@@ -184,6 +184,11 @@ export class WireReader {
     return out;
   }
 
+  /** Bytes not read yet. */
+  remaining(): number {
+    return this.input.length - this.at;
+  }
+
   /** Fails unless every byte was consumed. */
   end(): void {
     if (this.at !== this.input.length) {
