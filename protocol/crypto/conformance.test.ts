@@ -79,6 +79,16 @@ for (const p of PROVIDERS) {
       }
     });
 
+    test("Ed25519: the identity-point forgery is refused (WebCrypto alone accepts it)", async () => {
+      const identity = new Uint8Array(32);
+      identity[0] = 1;
+      const forged = new Uint8Array(64);
+      forged[0] = 1; // R = identity, S = 0
+      for (const message of [new Uint8Array(0), new Uint8Array([1, 2, 3])]) {
+        expect(await p.ed25519.verify(identity, message, forged)).toBe(false);
+      }
+    });
+
     test("AES-256-GCM with 96-bit nonces: encrypts to the vector, rejects every forgery", async () => {
       let checked = 0;
       for (const g of wycheproof("aes_gcm_test.json")) {

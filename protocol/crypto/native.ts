@@ -1,9 +1,9 @@
 import { concatBytes, expectBytes } from "./bytes.ts";
+import { isUsableEd25519PublicKey } from "./ed25519-key.ts";
 import { noblePrimitives } from "./noble.ts";
 import {
   AES_256_KEY_BYTES,
   AES_GCM_NONCE_BYTES,
-  ED25519_PUBLIC_KEY_BYTES,
   ED25519_SECRET_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
   type Primitives,
@@ -127,10 +127,8 @@ function make(s: Subtle): Primitives {
         return new Uint8Array(await s.sign("Ed25519", await edSecret(secretKey), message));
       },
       async verify(publicKey, message, signature) {
-        if (
-          publicKey.length !== ED25519_PUBLIC_KEY_BYTES ||
-          signature.length !== ED25519_SIGNATURE_BYTES
-        ) {
+        // A small-order or non-canonical key would let anyone forge (see ed25519-key.ts).
+        if (signature.length !== ED25519_SIGNATURE_BYTES || !isUsableEd25519PublicKey(publicKey)) {
           return false;
         }
         try {

@@ -5,10 +5,10 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
 import { expectBytes } from "./bytes.ts";
+import { isUsableEd25519PublicKey } from "./ed25519-key.ts";
 import {
   AES_256_KEY_BYTES,
   AES_GCM_NONCE_BYTES,
-  ED25519_PUBLIC_KEY_BYTES,
   ED25519_SECRET_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
   MLKEM1024_CIPHERTEXT_BYTES,
@@ -53,10 +53,8 @@ export const noblePrimitives: Primitives = {
       return ed25519.sign(message, expectBytes(secretKey, ED25519_SECRET_KEY_BYTES, "secretKey"));
     },
     async verify(publicKey, message, signature) {
-      if (
-        publicKey.length !== ED25519_PUBLIC_KEY_BYTES ||
-        signature.length !== ED25519_SIGNATURE_BYTES
-      ) {
+      // A small-order or non-canonical key would let anyone forge (see ed25519-key.ts).
+      if (signature.length !== ED25519_SIGNATURE_BYTES || !isUsableEd25519PublicKey(publicKey)) {
         return false;
       }
       try {
