@@ -31,6 +31,8 @@ export const WireType = {
   senderKeyRecord: 0x0d,
   attachmentPointer: 0x0e,
   safetyNumberCode: 0x0f,
+  keyHeaderContent: 0x10,
+  ownSenderKey: 0x11,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 
