@@ -4,8 +4,8 @@ import { X25519_KEY_BYTES } from "../crypto/primitives.ts";
 import { x25519Agree } from "../crypto/x25519.ts";
 import { ParleyError } from "../errors.ts";
 import { type DeviceId, readId, type UserId, writeId } from "../identity/ids.ts";
+import { MAX_PREKEY_ID } from "../identity/prekey.ts";
 import { decryptPairwise, encryptPairwise } from "../session/cipher.ts";
-import { MAX_PREKEY_ID } from "../session/messages.ts";
 import type { ProtocolAddress, SessionStores } from "../session/stores.ts";
 import { decodeWith, WireReader, WireType, WireWriter } from "../wire/codec.ts";
 import {

@@ -108,6 +108,22 @@ export async function sealProvisioning(
     .finish();
 }
 
+/** Splits an envelope; only ever throws `malformed_message`. `head` is its associated data. */
+export function decodeProvisioningEnvelope(envelope: Uint8Array): {
+  ephemeralKey: Uint8Array;
+  ciphertext: Uint8Array;
+  head: Uint8Array;
+} {
+  return decodeWith("provisioning envelope", () => {
+    const r = new WireReader(envelope, WireType.provisioningEnvelope, "provisioning envelope");
+    const ephemeralKey = r.fixed(X25519_KEY_BYTES, "ephemeralKey");
+    const head = envelope.slice(0, envelope.length - r.remaining());
+    const ciphertext = r.bytes(MAX_CONTENT_BYTES + 16, "ciphertext");
+    r.end();
+    return { ephemeralKey, ciphertext, head };
+  });
+}
+
 /**
  * The new device's side: opens the envelope with its link key pair. Any failure is
  * `decrypt_failed`; the account key pair inside is checked to be a pair.
@@ -118,14 +134,7 @@ export async function openProvisioning(
   envelope: Uint8Array,
 ): Promise<ProvisioningContent> {
   try {
-    const { ephemeralKey, ciphertext, head } = decodeWith("provisioning envelope", () => {
-      const r = new WireReader(envelope, WireType.provisioningEnvelope, "provisioning envelope");
-      const ephemeralKey = r.fixed(X25519_KEY_BYTES, "ephemeralKey");
-      const head = envelope.slice(0, envelope.length - r.remaining());
-      const ciphertext = r.bytes(MAX_CONTENT_BYTES + 16, "ciphertext");
-      r.end();
-      return { ephemeralKey, ciphertext, head };
-    });
+    const { ephemeralKey, ciphertext, head } = decodeProvisioningEnvelope(envelope);
     const secret = await x25519Agree(
       ctx.prims,
       linkKeyPair.secretKey,

@@ -3,11 +3,10 @@ import {
   MLKEM1024_CIPHERTEXT_BYTES,
   X25519_KEY_BYTES,
 } from "../crypto/primitives.ts";
+import { MAX_PREKEY_ID } from "../identity/prekey.ts";
 import { decodeWith, WireReader, WireType, WireWriter } from "../wire/codec.ts";
 import { MAX_PAIRWISE_PLAINTEXT_BYTES } from "./limits.ts";
 
-/** Prekey ids are 31-bit, as libsignal's. */
-export const MAX_PREKEY_ID = 0x7fff_ffff;
 /** Chain counters beyond this are refused outright (a chain never gets near it). */
 export const MAX_COUNTER = 2 ** 32 - 1;
 const MAX_CIPHERTEXT = MAX_PAIRWISE_PLAINTEXT_BYTES + 16;

@@ -3,9 +3,10 @@ import {
   MLKEM1024_CIPHERTEXT_BYTES,
   X25519_KEY_BYTES,
 } from "../crypto/primitives.ts";
+import { MAX_PREKEY_ID } from "../identity/prekey.ts";
 import { decodeWith, WireReader, WireType, WireWriter } from "../wire/codec.ts";
 import { MAX_ARCHIVED_STATES, MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS_PER_CHAIN } from "./limits.ts";
-import { MAX_COUNTER, MAX_PREKEY_ID } from "./messages.ts";
+import { MAX_COUNTER } from "./messages.ts";
 import type { ReceivingChain, SessionState } from "./ratchet.ts";
 
 /**
