@@ -24,7 +24,8 @@ import { addressKey, type ProtocolAddress, type SessionStores } from "./stores.t
 /** The kind of an encrypted pairwise message (the second byte of its encoding). */
 export type PairwiseMessageType = "prekey" | "ratchet";
 
-const locks = new WeakMap<SessionStores, Map<string, Promise<unknown>>>();
+// Keyed by the session store itself: callers may build a new SessionStores object per call.
+const locks = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /** Runs `fn` after every earlier operation on the same address and stores has settled. */
 function serialized<T>(
@@ -32,10 +33,10 @@ function serialized<T>(
   address: ProtocolAddress,
   fn: () => Promise<T>,
 ): Promise<T> {
-  let perStore = locks.get(stores);
+  let perStore = locks.get(stores.sessions);
   if (!perStore) {
     perStore = new Map();
-    locks.set(stores, perStore);
+    locks.set(stores.sessions, perStore);
   }
   const key = addressKey(address);
   const previous = perStore.get(key) ?? Promise.resolve();

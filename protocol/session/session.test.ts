@@ -269,6 +269,17 @@ describe("pairwise sessions", () => {
     expect(current(alice, bob).baseKey).toEqual(current(bob, alice).baseKey);
   });
 
+  test("concurrent operations on one session are serialized", async () => {
+    const { alice, bob, send, receive } = await setup("concurrent");
+    await receive(bob, alice, (await send(alice, bob, "start")).body);
+    await receive(alice, bob, (await send(bob, alice, "ok")).body);
+    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => send(alice, bob, `c${i}`)));
+    const counters = sent.map((m) => decodeRatchetMessage(m.body).counter);
+    expect(new Set(counters).size).toBe(20);
+    const received = await Promise.all(sent.map((m) => receive(bob, alice, m.body)));
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+  });
+
   test("native and noble primitives interoperate", async () => {
     const { noblePrimitives } = await import("../crypto/noble.ts");
     const ctxA = testContext("interop-a", native);
