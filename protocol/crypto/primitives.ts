@@ -21,8 +21,9 @@ export interface KeyPair {
 
 /**
  * The raw primitives, in two interchangeable implementations held to the same test vectors:
- * `native` (the runtime's WebCrypto for X25519, Ed25519, AES-GCM, HKDF, HMAC and SHA) and
- * `noble` (pure JavaScript; the reference and the fallback). ML-KEM is noble in both.
+ * `native` (the runtime's WebCrypto for X25519, Ed25519 and AES-GCM; hashes stay in
+ * JavaScript, where they are faster for the small inputs the protocol hashes) and `noble`
+ * (pure JavaScript; the reference and the fallback). ML-KEM is noble in both.
  *
  * These functions check lengths but not meaning: protocol code uses the wrappers in
  * `keys.ts`, `aead.ts` and `kdf.ts`, which add point validation, nonce discipline and

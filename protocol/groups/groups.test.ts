@@ -11,7 +11,6 @@ import { openKeyHeader, sealKeyHeader } from "./key-header.ts";
 import {
   closeAllVersions,
   createSenderKey,
-  decryptWithSenderKey,
   distributionOf,
   emptySenderKeyRecord,
   encryptWithSenderKey,
@@ -22,6 +21,7 @@ import {
   SENDER_KEY_MAX_FORWARD_JUMP,
   type SenderKeyRecord,
 } from "./sender-key.ts";
+import { decryptManyWithSenderKey, decryptWithSenderKey } from "./sender-key-decrypt.ts";
 import {
   decodeOwnSenderKey,
   decodeSenderKeyRecord,
@@ -89,7 +89,7 @@ describe("sender keys", () => {
     const ctx = testContext("sk", native);
     const own = await aliceKey(ctx);
     let record = installDistribution(emptySenderKeyRecord(), distributionOf(own), 0);
-    const bodies = [];
+    const bodies: Uint8Array[] = [];
     for (let i = 0; i < 4; i++)
       bodies.push(await encryptWithSenderKey(ctx, own, nextMessageId(), utf8(`m${i}`)));
     for (const i of [2, 0, 3, 1]) {
@@ -225,6 +225,48 @@ describe("sender keys", () => {
     expect(err.detail).toContain("jump of");
   });
 
+  test("messages encrypted at once get distinct counters and all decrypt", async () => {
+    const ctx = testContext("sk-concurrent", native);
+    const own = await aliceKey(ctx);
+    let record = installDistribution(emptySenderKeyRecord(), distributionOf(own), 0);
+    const bodies = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        encryptWithSenderKey(ctx, own, nextMessageId(), utf8(`c${i}`)),
+      ),
+    );
+    expect(new Set(bodies.map((b) => decodeSenderKeyMessage(b).counter)).size).toBe(25);
+    expect(own.iteration).toBe(25);
+    for (const [i, body] of bodies.entries()) {
+      const out = await decryptWithSenderKey(ctx, record, envelope(body), body);
+      expect(fromUtf8(out.plaintext)).toBe(`c${i}`);
+      record = out.record;
+    }
+  });
+
+  test("a page of messages decrypts at once; each bad one fails alone and moves nothing", async () => {
+    const ctx = testContext("sk-many", native);
+    const own = await aliceKey(ctx);
+    const start = installDistribution(emptySenderKeyRecord(), distributionOf(own), 0);
+    const bodies: Uint8Array[] = [];
+    for (let i = 0; i < 6; i++)
+      bodies.push(await encryptWithSenderKey(ctx, own, nextMessageId(), utf8(`p${i}`)));
+    const forged = bodies[5]!.slice();
+    forged[forged.length - 70]! ^= 1; // in the ciphertext: the signature no longer matches
+    const items = [bodies[1]!, bodies[0]!, bodies[0]!, forged, bodies[3]!].map((body, i) => ({
+      envelope: envelope(i === 3 ? bodies[5]! : body),
+      body,
+    }));
+    const { results, record } = await decryptManyWithSenderKey(ctx, start, items);
+    const summary = results.map((r) => ("error" in r ? r.error.code : fromUtf8(r.plaintext)));
+    expect(summary).toEqual(["p1", "p0", "duplicate_message", "decrypt_failed", "p3"]);
+    // Counter 2 was skipped and is still available; the forged 5 moved nothing.
+    const v = record.versions[0]!;
+    expect(v.iteration).toBe(4);
+    expect([...v.skipped.keys()]).toEqual([2]);
+    const late = await decryptWithSenderKey(ctx, record, envelope(bodies[2]!), bodies[2]!);
+    expect(fromUtf8(late.plaintext)).toBe("p2");
+  });
+
   test("rotation is due after 100 messages or 7 days", async () => {
     const ctx = testContext("sk-rotate", native);
     const own = await aliceKey(ctx);
@@ -241,7 +283,7 @@ describe("sender keys", () => {
       distributionOf(own),
       0,
     );
-    const bodies = [];
+    const bodies: Uint8Array[] = [];
     for (let i = 0; i < 3; i++)
       bodies.push(await encryptWithSenderKey(ctx, own, nextMessageId(), utf8(`m${i}`)));
     record = (await decryptWithSenderKey(ctx, record, envelope(bodies[2]!), bodies[2]!)).record; // two skipped keys

@@ -36,7 +36,8 @@ export const GROUP_ROTATE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 const MESSAGE_KEY_SEED = Uint8Array.of(0x01);
 const CHAIN_KEY_SEED = Uint8Array.of(0x02);
 
-async function chainStep(ctx: ProtocolContext, chainKey: Uint8Array) {
+/** One step of a sender-key chain: the message key and the next chain key. */
+export async function chainStep(ctx: ProtocolContext, chainKey: Uint8Array) {
   const [messageKey, next] = await Promise.all([
     ctx.prims.hmacSha256(chainKey, MESSAGE_KEY_SEED),
     ctx.prims.hmacSha256(chainKey, CHAIN_KEY_SEED),
@@ -116,23 +117,48 @@ export function groupKeyNeedsRotation(
   return own.iteration >= limits.messages || now - own.createdAt >= limits.ageMs;
 }
 
-/** Encrypts and signs one conversation message; advances the key (callers store it). */
+/** Chain steps of each own key, one at a time, however many messages are encrypted at once. */
+const advancing = new WeakMap<OwnSenderKey, Promise<unknown>>();
+
+/** Takes the next counter and message key of `own`, advancing it. */
+function takeMessageKey(
+  ctx: ProtocolContext,
+  own: OwnSenderKey,
+): Promise<{ counter: number; messageKey: Uint8Array }> {
+  const step = (advancing.get(own) ?? Promise.resolve()).then(async () => {
+    const counter = own.iteration;
+    const { messageKey, chainKey } = await chainStep(ctx, own.chainKey);
+    own.chainKey = chainKey;
+    own.iteration = counter + 1;
+    return { counter, messageKey };
+  });
+  advancing.set(
+    own,
+    step.catch(() => {}),
+  );
+  return step;
+}
+
+/**
+ * Encrypts and signs one conversation message; advances the key (callers store it).
+ * Concurrent calls on one key get distinct counters; their encryption and signing overlap.
+ */
 export async function encryptWithSenderKey(
   ctx: ProtocolContext,
   own: OwnSenderKey,
   clientMessageId: string,
   plaintext: Uint8Array,
 ): Promise<Uint8Array> {
+  const { counter, messageKey } = await takeMessageKey(ctx, own);
   const header: SenderKeyMessageHeader = {
     conversationId: own.conversationId,
     senderUserId: own.senderUserId,
     senderDeviceId: own.senderDeviceId,
     keyVersion: own.keyVersion,
-    counter: own.iteration,
+    counter,
     clientMessageId,
     membershipEpoch: own.membershipEpoch,
   };
-  const { messageKey, chainKey } = await chainStep(ctx, own.chainKey);
   const ciphertext = await sealOnce(
     ctx.prims,
     "senderKeyMessage",
@@ -142,8 +168,6 @@ export async function encryptWithSenderKey(
   );
   const unsigned = encodeSenderKeyMessageUnsigned(header, ciphertext);
   const signature = await signBody(ctx, own.signingKeyPair.secretKey, "senderKeyMessage", unsigned);
-  own.chainKey = chainKey;
-  own.iteration++;
   return concatBytes(unsigned, signature);
 }
 
@@ -226,88 +250,4 @@ export function closeAllVersions(record: SenderKeyRecord, now: number): SenderKe
       closedAt: Math.min(v.closedAt ?? closedAt, closedAt),
     })),
   };
-}
-
-/** What the transport says about a conversation message, checked against its signed fields. */
-export interface SenderKeyEnvelope {
-  conversationId: string;
-  senderUserId: string;
-  senderDeviceId: string;
-  clientMessageId: string;
-  /** When the server accepted the message (for the closed-version grace period). */
-  serverTime: number;
-}
-
-/**
- * Verifies and decrypts a conversation message against the sender's record. Returns the
- * plaintext and the updated record (store it). A replay is `duplicate_message`; a message
- * moved to another conversation, attributed to another device, under a closed version past
- * its grace, with a bad signature or any other fault is `decrypt_failed`.
- */
-export async function decryptWithSenderKey(
-  ctx: ProtocolContext,
-  record: SenderKeyRecord,
-  envelope: SenderKeyEnvelope,
-  body: Uint8Array,
-): Promise<{ plaintext: Uint8Array; record: SenderKeyRecord }> {
-  try {
-    const m = decodeSenderKeyMessage(body);
-    const fail = (detail: string) => new ParleyError("decrypt_failed", undefined, { detail });
-    if (
-      m.conversationId !== envelope.conversationId ||
-      m.senderUserId !== envelope.senderUserId ||
-      m.senderDeviceId !== envelope.senderDeviceId ||
-      m.clientMessageId !== envelope.clientMessageId
-    ) {
-      throw fail("signed fields do not match the envelope (moved or misattributed)");
-    }
-    const held = record.versions.find((v) => v.keyVersion === m.keyVersion);
-    if (!held) throw fail(`no key version ${m.keyVersion}`);
-    if (held.closedAt !== undefined && envelope.serverTime > held.closedAt + SENDER_KEY_GRACE_MS) {
-      throw fail(`key version ${m.keyVersion} is closed`);
-    }
-    if (m.membershipEpoch !== held.membershipEpoch)
-      throw fail("membership epoch differs from the key's");
-    await verifyBody(ctx, held.signingKey, "senderKeyMessage", m.signed, m.signature);
-
-    const version: ReceivedSenderKey = { ...held, skipped: new Map(held.skipped) };
-    let messageKey = version.skipped.get(m.counter);
-    if (messageKey) version.skipped.delete(m.counter);
-    else if (m.counter < version.iteration) {
-      throw new ParleyError("duplicate_message", undefined, {
-        detail: `counter ${m.counter} already used`,
-      });
-    } else {
-      if (m.counter - version.iteration > SENDER_KEY_MAX_FORWARD_JUMP)
-        throw fail(`jump of ${m.counter - version.iteration}`);
-      while (version.iteration < m.counter) {
-        const step = await chainStep(ctx, version.chainKey);
-        version.skipped.set(version.iteration, step.messageKey);
-        version.chainKey = step.chainKey;
-        version.iteration++;
-        if (version.skipped.size > SENDER_KEY_MAX_SKIPPED)
-          version.skipped.delete(version.skipped.keys().next().value as number);
-      }
-      const step = await chainStep(ctx, version.chainKey);
-      messageKey = step.messageKey;
-      version.chainKey = step.chainKey;
-      version.iteration++;
-    }
-    const plaintext = await openOnce(
-      ctx.prims,
-      "senderKeyMessage",
-      messageKey,
-      m.ciphertext,
-      m.header,
-    );
-    return {
-      plaintext,
-      record: { ...record, versions: record.versions.map((v) => (v === held ? version : v)) },
-    };
-  } catch (err) {
-    if (err instanceof ParleyError && err.code === "duplicate_message") throw err;
-    const detail =
-      err instanceof ParleyError ? `${err.code}: ${err.detail ?? err.message}` : String(err);
-    throw new ParleyError("decrypt_failed", undefined, { detail, cause: err });
-  }
 }

@@ -111,30 +111,29 @@ export async function pqxdhInitiate(
 
   const { prims } = ctx;
   const base = await prims.x25519.generateKeyPair(ctx.rng);
-  const agreements = [
-    await x25519Agree(
+  // The agreements start first, in WebCrypto's thread pool, while ML-KEM runs here.
+  const dh = Promise.all([
+    x25519Agree(
       prims,
       local.identityKeyPair.secretKey,
       bundle.signedPrekey.publicKey,
       "signedPrekey",
     ),
-    await x25519Agree(prims, base.secretKey, bundle.identityKey, "identityKey"),
-    await x25519Agree(prims, base.secretKey, bundle.signedPrekey.publicKey, "signedPrekey"),
-  ];
-  if (bundle.oneTimePrekey) {
-    agreements.push(
-      await x25519Agree(prims, base.secretKey, bundle.oneTimePrekey.publicKey, "oneTimePrekey"),
-    );
-  }
-  let kem: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
-  try {
-    kem = await prims.mlkem1024.encapsulate(bundle.pqPrekey.publicKey, ctx.rng);
-  } catch (err) {
-    throw new ParleyError("invalid_key", "'pqPrekey' is not a valid ML-KEM-1024 key", {
-      field: "pqPrekey",
-      cause: err,
+    x25519Agree(prims, base.secretKey, bundle.identityKey, "identityKey"),
+    x25519Agree(prims, base.secretKey, bundle.signedPrekey.publicKey, "signedPrekey"),
+    ...(bundle.oneTimePrekey
+      ? [x25519Agree(prims, base.secretKey, bundle.oneTimePrekey.publicKey, "oneTimePrekey")]
+      : []),
+  ]);
+  const encapsulation = prims.mlkem1024
+    .encapsulate(bundle.pqPrekey.publicKey, ctx.rng)
+    .catch((err) => {
+      throw new ParleyError("invalid_key", "'pqPrekey' is not a valid ML-KEM-1024 key", {
+        field: "pqPrekey",
+        cause: err,
+      });
     });
-  }
+  const [agreements, kem] = await Promise.all([dh, encapsulation]);
   const associatedData = sessionAssociatedData(
     { accountKey: local.accountKey, identityKey: local.identityKeyPair.publicKey },
     { accountKey: bundle.accountKey, identityKey: bundle.identityKey },
@@ -173,27 +172,20 @@ export async function pqxdhRespond(
   checkX25519PublicKey(initiator.baseKey, "baseKey");
   expectBytes(initiator.kemCiphertext, MLKEM1024_CIPHERTEXT_BYTES, "kemCiphertext");
   const { prims } = ctx;
-  const agreements = [
-    await x25519Agree(
-      prims,
-      prekeys.signedPrekey.secretKey,
-      initiator.identityKey,
-      "senderIdentityKey",
-    ),
-    await x25519Agree(prims, local.identityKeyPair.secretKey, initiator.baseKey, "baseKey"),
-    await x25519Agree(prims, prekeys.signedPrekey.secretKey, initiator.baseKey, "baseKey"),
-  ];
-  if (prekeys.oneTimePrekey) {
-    agreements.push(
-      await x25519Agree(prims, prekeys.oneTimePrekey.secretKey, initiator.baseKey, "baseKey"),
-    );
-  }
+  const dh = Promise.all([
+    x25519Agree(prims, prekeys.signedPrekey.secretKey, initiator.identityKey, "senderIdentityKey"),
+    x25519Agree(prims, local.identityKeyPair.secretKey, initiator.baseKey, "baseKey"),
+    x25519Agree(prims, prekeys.signedPrekey.secretKey, initiator.baseKey, "baseKey"),
+    ...(prekeys.oneTimePrekey
+      ? [x25519Agree(prims, prekeys.oneTimePrekey.secretKey, initiator.baseKey, "baseKey")]
+      : []),
+  ]);
   // ML-KEM rejects implicitly: a forged ciphertext yields an unrelated secret, and the
   // first message then fails to decrypt like any other forgery.
-  const kemSecret = await prims.mlkem1024.decapsulate(
-    initiator.kemCiphertext,
-    prekeys.pqPrekey.secretKey,
-  );
+  const [agreements, kemSecret] = await Promise.all([
+    dh,
+    prims.mlkem1024.decapsulate(initiator.kemCiphertext, prekeys.pqPrekey.secretKey),
+  ]);
   const associatedData = sessionAssociatedData(
     { accountKey: initiator.accountKey, identityKey: initiator.identityKey },
     { accountKey: local.accountKey, identityKey: local.identityKeyPair.publicKey },
