@@ -1,13 +1,12 @@
-import { openOnce, sealOnce } from "../crypto/aead.ts";
+import { sealOnce } from "../crypto/aead.ts";
 import { concatBytes } from "../crypto/bytes.ts";
 import { constantTimeEqual } from "../crypto/constant-time.ts";
 import type { ProtocolContext } from "../crypto/context.ts";
 import type { KeyPair } from "../crypto/primitives.ts";
 import { ParleyError } from "../errors.ts";
 import type { ConversationId, DeviceId, UserId } from "../identity/ids.ts";
-import { signBody, verifyBody } from "../identity/signed.ts";
+import { signBody } from "../identity/signed.ts";
 import {
-  decodeSenderKeyMessage,
   encodeSenderKeyHeader,
   encodeSenderKeyMessageUnsigned,
   type SenderKeyDistribution,
