@@ -2,6 +2,7 @@
 // headers, provisioning) from a fixed seed and clock: every wire type and KDF is in there,
 // so a change to any of them changes these bytes. scripts/gen-protocol-vectors.ts writes
 // tests/vectors/messaging.json; tests/vectors/frozen.test.ts compares.
+import { encodeAttachmentPointer } from "../../protocol/attachments/pointer.ts";
 import { toHex, utf8 } from "../../protocol/crypto/bytes.ts";
 import type { Primitives } from "../../protocol/crypto/primitives.ts";
 import { openKeyHeader, sealKeyHeader } from "../../protocol/groups/key-header.ts";
@@ -136,5 +137,26 @@ export async function buildMessagingVectors(prims: Primitives): Promise<Record<s
   out.linkCode = encodeLinkCode(link.keyPair.publicKey);
   out.provisioningContent = toHex(encodeProvisioningContent(content));
   out.provisioningEnvelope = toHex(await sealProvisioning(ctx, link.keyPair.publicKey, content));
+
+  // An attachment pointer, as it travels inside a message's plaintext.
+  out.attachmentPointer = toHex(
+    encodeAttachmentPointer({
+      blobId: "01940000-0000-7000-8000-0000000b10b1",
+      key: ctx.rng(32),
+      digest: ctx.rng(32),
+      size: 123_456,
+      mimeType: "image/jpeg",
+      fileName: "harbour.jpg",
+      width: 1280,
+      height: 960,
+      thumbnail: {
+        blobId: "01940000-0000-7000-8000-0000000b10b2",
+        key: ctx.rng(32),
+        digest: ctx.rng(32),
+        size: 4_321,
+        mimeType: "image/jpeg",
+      },
+    }),
+  );
   return out;
 }
