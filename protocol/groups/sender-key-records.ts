@@ -1,11 +1,4 @@
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES } from "../crypto/primitives.ts";
-import {
-  type ConversationId,
-  type DeviceId,
-  readId,
-  type UserId,
-  writeId,
-} from "../identity/ids.ts";
 import { decodeWith, WireReader, WireType, WireWriter } from "../wire/codec.ts";
 import {
   type OwnSenderKey,
@@ -14,7 +7,7 @@ import {
   SENDER_KEY_VERSIONS_KEPT,
   type SenderKeyRecord,
 } from "./sender-key.ts";
-import { MAX_SENDER_KEY_NUMBER } from "./sender-key-wire.ts";
+import { MAX_SENDER_KEY_NUMBER, readSenderRef, writeSenderRef } from "./sender-key-wire.ts";
 
 const KEY = 32;
 
@@ -81,10 +74,7 @@ export function decodeSenderKeyRecord(input: Uint8Array): SenderKeyRecord {
 
 export function encodeOwnSenderKey(own: OwnSenderKey): Uint8Array {
   const w = new WireWriter(WireType.ownSenderKey);
-  writeId(w, own.conversationId, "conversationId");
-  writeId(w, own.senderUserId, "senderUserId");
-  writeId(w, own.senderDeviceId, "senderDeviceId");
-  return w
+  return writeSenderRef(w, own)
     .varint(own.keyVersion)
     .fixed(own.chainKey, KEY, "chainKey")
     .varint(own.iteration)
@@ -102,9 +92,7 @@ export function decodeOwnSenderKey(input: Uint8Array): OwnSenderKey {
   return decodeWith("own sender key", () => {
     const r = new WireReader(input, WireType.ownSenderKey, "own sender key");
     const own: OwnSenderKey = {
-      conversationId: readId<ConversationId>(r, "conversationId"),
-      senderUserId: readId<UserId>(r, "senderUserId"),
-      senderDeviceId: readId<DeviceId>(r, "senderDeviceId"),
+      ...readSenderRef(r),
       keyVersion: r.varint("keyVersion", MAX_SENDER_KEY_NUMBER),
       chainKey: r.fixed(KEY, "chainKey"),
       iteration: r.varint("iteration", MAX_SENDER_KEY_NUMBER),

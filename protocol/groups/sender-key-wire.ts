@@ -15,6 +15,30 @@ const MAX_GROUP_CIPHERTEXT = MAX_GROUP_PLAINTEXT_BYTES + 16;
 export const MAX_SENDER_KEY_NUMBER = 2 ** 32 - 1;
 const KEY = 32;
 
+/** Whose sender key: the conversation and the sending device. */
+export interface SenderRef {
+  conversationId: ConversationId;
+  senderUserId: UserId;
+  senderDeviceId: DeviceId;
+}
+
+/** Writes conversationId ‖ senderUserId ‖ senderDeviceId (three ids). */
+export function writeSenderRef(w: WireWriter, ref: SenderRef): WireWriter {
+  writeId(w, ref.conversationId, "conversationId");
+  writeId(w, ref.senderUserId, "senderUserId");
+  writeId(w, ref.senderDeviceId, "senderDeviceId");
+  return w;
+}
+
+/** Reads what writeSenderRef wrote. */
+export function readSenderRef(r: WireReader): SenderRef {
+  return {
+    conversationId: readId<ConversationId>(r, "conversationId"),
+    senderUserId: readId<UserId>(r, "senderUserId"),
+    senderDeviceId: readId<DeviceId>(r, "senderDeviceId"),
+  };
+}
+
 /** Who sent a conversation message, and where: every field is signed. */
 export interface SenderKeyMessageHeader {
   conversationId: ConversationId;
@@ -46,10 +70,7 @@ export function encodeSenderKeyHeader(h: SenderKeyMessageHeader): Uint8Array {
 }
 
 function writeHeader(w: WireWriter, h: SenderKeyMessageHeader): WireWriter {
-  writeId(w, h.conversationId, "conversationId");
-  writeId(w, h.senderUserId, "senderUserId");
-  writeId(w, h.senderDeviceId, "senderDeviceId");
-  w.varint(h.keyVersion).varint(h.counter);
+  writeSenderRef(w, h).varint(h.keyVersion).varint(h.counter);
   writeId(w, h.clientMessageId, "clientMessageId");
   return w.varint(h.membershipEpoch);
 }
@@ -69,9 +90,7 @@ export function decodeSenderKeyMessage(input: Uint8Array): SenderKeyMessage {
   return decodeWith("sender key message", () => {
     const r = new WireReader(input, WireType.senderKeyMessage, "sender key message");
     const h: SenderKeyMessageHeader = {
-      conversationId: readId<ConversationId>(r, "conversationId"),
-      senderUserId: readId<UserId>(r, "senderUserId"),
-      senderDeviceId: readId<DeviceId>(r, "senderDeviceId"),
+      ...readSenderRef(r),
       keyVersion: r.varint("keyVersion", MAX_SENDER_KEY_NUMBER),
       counter: r.varint("counter", MAX_SENDER_KEY_NUMBER),
       clientMessageId: readId(r, "clientMessageId"),
@@ -114,10 +133,7 @@ export interface SenderKeyDistribution {
 }
 
 export function writeDistribution(w: WireWriter, d: SenderKeyDistribution): WireWriter {
-  writeId(w, d.conversationId, "conversationId");
-  writeId(w, d.senderUserId, "senderUserId");
-  writeId(w, d.senderDeviceId, "senderDeviceId");
-  return w
+  return writeSenderRef(w, d)
     .varint(d.keyVersion)
     .varint(d.iteration)
     .fixed(d.chainKey, KEY, "chainKey")
@@ -129,9 +145,7 @@ export function writeDistribution(w: WireWriter, d: SenderKeyDistribution): Wire
 
 export function readDistribution(r: WireReader): SenderKeyDistribution {
   return {
-    conversationId: readId<ConversationId>(r, "conversationId"),
-    senderUserId: readId<UserId>(r, "senderUserId"),
-    senderDeviceId: readId<DeviceId>(r, "senderDeviceId"),
+    ...readSenderRef(r),
     keyVersion: r.varint("keyVersion", MAX_SENDER_KEY_NUMBER),
     iteration: r.varint("iteration", MAX_SENDER_KEY_NUMBER),
     chainKey: r.fixed(KEY, "chainKey"),
