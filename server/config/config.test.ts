@@ -146,6 +146,31 @@ describe("a bad config names the key in one line", () => {
       () => loadConfig({ env: { PARLEY_PUBLIC_URL: "chat.example.org" } }),
       /^public_url: must be an http/,
     ],
+    [
+      "otp mode without a provider",
+      () => loadConfig({ env: { PARLEY_REGISTRATION_MODE: "otp" } }),
+      /^otp\.provider: registration\.mode = "otp" needs a code provider/,
+    ],
+    [
+      "twilio without credentials",
+      () => loadConfig({ env: { PARLEY_OTP_PROVIDER: "twilio" } }),
+      /^twilio\.account_sid: is needed when otp\.provider is twilio/,
+    ],
+    [
+      "smtp without a host",
+      () => loadConfig({ env: { PARLEY_OTP_PROVIDER: "smtp" } }),
+      /^smtp\.host: is needed when otp\.provider is smtp/,
+    ],
+    [
+      "redis url scheme",
+      () => loadConfig({ env: { PARLEY_REDIS_URL: "localhost:6379" } }),
+      /^redis\.url: must be a redis: or rediss: URL/,
+    ],
+    [
+      "boolean",
+      () => loadConfig({ env: { PARLEY_DIRECTORY_SEARCH: "maybe" } }),
+      /^directory\.search: must be true or false \(got "maybe"/,
+    ],
   ];
   for (const [name, fn, message] of cases) {
     test(name, () => {

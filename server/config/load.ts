@@ -155,6 +155,12 @@ function coerceString(k: ConfigKey, raw: string, source: string): unknown {
     }
     return Number(s);
   }
+  if (t === "boolean") {
+    const v = raw.trim().toLowerCase();
+    if (["true", "1", "yes", "on"].includes(v)) return true;
+    if (["false", "0", "no", "off"].includes(v)) return false;
+    throw new ConfigError(k.key, `${expectation(k.schema)} (got ${show(raw)} from ${source})`);
+  }
   if (t === "array") {
     return raw
       .split(",")
@@ -170,6 +176,7 @@ function expectation(schema: TSchema): string {
     return `must be an integer from ${schema.minimum} to ${schema.maximum}`;
   }
   if (schema.type === "array") return "must be a list of strings";
+  if (schema.type === "boolean") return "must be true or false";
   if (Array.isArray(schema.anyOf)) {
     return `must be one of ${schema.anyOf.map((s: TSchema) => String(s.const)).join(", ")}`;
   }

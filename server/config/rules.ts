@@ -41,6 +41,33 @@ export function checkConfigRules(config: Config, fail: (key: string, detail: str
     }
   }
 
+  if (config.registration.mode === "otp" && config.otp.provider === "none") {
+    fail(
+      "otp.provider",
+      'registration.mode = "otp" needs a code provider: twilio, smtp or console',
+    );
+  }
+  if (config.otp.provider === "twilio") {
+    for (const key of ["account_sid", "auth_token", "from"] as const) {
+      if (config.twilio[key] === "") fail(`twilio.${key}`, "is needed when otp.provider is twilio");
+    }
+  }
+  if (config.otp.provider === "smtp") {
+    for (const key of ["host", "from"] as const) {
+      if (config.smtp[key] === "") fail(`smtp.${key}`, "is needed when otp.provider is smtp");
+    }
+  }
+  for (const [key, value, schemes] of [
+    ["redis.url", config.redis.url, ["redis:", "rediss:"]],
+    ["twilio.api_url", config.twilio.api_url, ["https:", "http:"]],
+    ["directory.meilisearch_url", config.directory.meilisearch_url, ["https:", "http:"]],
+  ] as const) {
+    if (value === "") continue;
+    const url = URL.parse(value);
+    if (!url || !(schemes as readonly string[]).includes(url.protocol))
+      fail(key, `must be a ${schemes.join(" or ")} URL`);
+  }
+
   if (config.database.url !== "") {
     const url = URL.parse(config.database.url);
     if (!url || !(REMOTE_DATABASE_SCHEMES as readonly string[]).includes(url.protocol)) {
