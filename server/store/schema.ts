@@ -38,6 +38,12 @@ export const users = sqliteTable(
     lastSeenAt: epochMs("last_seen_at"),
     disabledAt: epochMs("disabled_at"),
     deletedAt: epochMs("deleted_at"),
+    /** Who may see last_seen_at: everyone, contacts or nobody. */
+    lastSeenVisibility: text("last_seen_visibility", { enum: ["everyone", "contacts", "nobody"] })
+      .notNull()
+      .default("contacts"),
+    /** When the account identity was last reset (new account key). */
+    identityResetAt: epochMs("identity_reset_at"),
   },
   (t) => [
     uniqueIndex("users_username_unique").on(t.username),
@@ -99,6 +105,8 @@ export const signedPrekeys = sqliteTable(
     publicKey: bytes("public_key").notNull(),
     signature: bytes("signature").notNull(),
     createdAt: epochMs("created_at").notNull(),
+    /** The whole signed prekey (protocol/identity/prekey.ts), as clients verify it. */
+    encoded: bytes("encoded"),
   },
   (t) => [primaryKey({ columns: [t.deviceId, t.keyId] })],
 );
@@ -112,6 +120,8 @@ export const oneTimePrekeys = sqliteTable(
     keyId: integer("key_id").notNull(),
     publicKey: bytes("public_key").notNull(),
     signature: bytes("signature").notNull(),
+    /** The whole signed prekey, as clients verify it. */
+    encoded: bytes("encoded"),
   },
   (t) => [primaryKey({ columns: [t.deviceId, t.keyId] })],
 );
@@ -128,6 +138,172 @@ export const pqPrekeys = sqliteTable(
     signature: bytes("signature").notNull(),
     lastResort: integer("last_resort", { mode: "boolean" }).notNull().default(false),
     createdAt: epochMs("created_at").notNull(),
+    /** The whole signed prekey, as clients verify it. */
+    encoded: bytes("encoded"),
   },
   (t) => [primaryKey({ columns: [t.deviceId, t.keyId] })],
 );
+
+// ---- Accounts, devices and keys (migration 0002) -------------------------------------------
+
+/**
+ * Signed, versioned device lists (protocol/identity/device-list.ts), every version kept so
+ * clients can follow the hash chain. The newest version is the one served.
+ */
+export const deviceLists = sqliteTable(
+  "device_lists",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    /** The list's wire encoding, signature included. */
+    encoded: bytes("encoded").notNull(),
+    hash: bytes("hash").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.version] })],
+);
+
+/** Device sign-in: the hash of each device's random secret, and its encrypted name. */
+export const deviceSecrets = sqliteTable("device_secrets", {
+  deviceId: text("device_id")
+    .primaryKey()
+    .references(() => devices.id, { onDelete: "cascade" }),
+  /** SHA-256 of the 32-byte random secret (high entropy: no slow hash needed). */
+  secretHash: text("secret_hash").notNull(),
+  /** The device's name, encrypted by the account's devices (the server never reads it). */
+  nameCiphertext: bytes("name_ciphertext"),
+});
+
+/** Rotating refresh tokens; a token used twice revokes its device's tokens. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+    /** Set when exchanged for a new pair; a second use is reuse. */
+    usedAt: epochMs("used_at"),
+    revokedAt: epochMs("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
+    index("refresh_tokens_device_idx").on(t.deviceId),
+  ],
+);
+
+/**
+ * Registration invites. Also the claim code of a user an admin created (forUserId) and the
+ * one-time setup link of the first admin (admin = true).
+ */
+export const invites = sqliteTable(
+  "invites",
+  {
+    id: text("id").primaryKey(),
+    codeHash: text("code_hash").notNull(),
+    createdBy: text("created_by").notNull(),
+    note: text("note"),
+    maxUses: integer("max_uses").notNull(),
+    uses: integer("uses").notNull().default(0),
+    forUserId: text("for_user_id").references(() => users.id, { onDelete: "cascade" }),
+    admin: integer("admin", { mode: "boolean" }).notNull().default(false),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+    revokedAt: epochMs("revoked_at"),
+  },
+  (t) => [uniqueIndex("invites_code_hash_unique").on(t.codeHash)],
+);
+
+/** One-time codes sent by SMS or email: only an HMAC of the code (and of the address) is kept. */
+export const otpChallenges = sqliteTable(
+  "otp_challenges",
+  {
+    id: text("id").primaryKey(),
+    /** HMAC of the normalized phone number or email address. */
+    destinationHmac: text("destination_hmac").notNull(),
+    codeHmac: text("code_hmac").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+    verifiedAt: epochMs("verified_at"),
+  },
+  (t) => [index("otp_challenges_destination_idx").on(t.destinationHmac, t.createdAt)],
+);
+
+/** TOTP second factor (registration lock). The secret must be readable to check codes. */
+export const totp = sqliteTable("totp", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  secret: text("secret").notNull(),
+  createdAt: epochMs("created_at").notNull(),
+  confirmedAt: epochMs("confirmed_at"),
+});
+
+/** Single-use recovery codes for TOTP, hashed. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: epochMs("used_at"),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
+/** One-time WebSocket tickets (browsers cannot send headers at upgrade). */
+export const wsTickets = sqliteTable("ws_tickets", {
+  ticketHash: text("ticket_hash").primaryKey(),
+  deviceId: text("device_id")
+    .notNull()
+    .references(() => devices.id, { onDelete: "cascade" }),
+  expiresAt: epochMs("expires_at").notNull(),
+});
+
+/** Relay of one provisioning envelope to a device being linked; the server cannot read it. */
+export const provisioningSlots = sqliteTable("provisioning_slots", {
+  id: text("id").primaryKey(),
+  /** HMAC of the slot's secret: only the new device may read the envelope. */
+  readerHash: text("reader_hash").notNull(),
+  envelope: bytes("envelope"),
+  createdAt: epochMs("created_at").notNull(),
+  expiresAt: epochMs("expires_at").notNull(),
+});
+
+/** A user's contacts (nickname encrypted by the user's devices) and blocks. */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    contactUserId: text("contact_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    nicknameCiphertext: bytes("nickname_ciphertext"),
+    blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
+    createdAt: epochMs("created_at").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.contactUserId] })],
+);
+
+/** Usernames of deleted accounts, not reusable for 30 days. */
+export const releasedUsernames = sqliteTable("released_usernames", {
+  username: text("username").primaryKey(),
+  releasedAt: epochMs("released_at").notNull(),
+});
+
+/** Server secrets shared by every node (JWT signing key, OTP HMAC key). */
+export const serverSecrets = sqliteTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: bytes("value").notNull(),
+  createdAt: epochMs("created_at").notNull(),
+});
