@@ -9,12 +9,25 @@ export type OtpChannel = "sms" | "email";
 export interface OtpSender {
   /** Which destinations this provider reaches. */
   readonly channels: readonly OtpChannel[];
-  send(message: { channel: OtpChannel; to: string; code: string; expiresInMinutes: number }): Promise<void>;
+  send(message: {
+    channel: OtpChannel;
+    to: string;
+    code: string;
+    expiresInMinutes: number;
+  }): Promise<void>;
   close?(): Promise<void>;
 }
 
-/** The provider refused or could not be reached; the detail is for the log only. */
+/**
+ * The provider refused or could not be reached; the detail is for the log only. The
+ * implementations in server/lib/otp/ throw their own class of the same name (lib cannot
+ * import the domain), so `instanceof` goes by name.
+ */
 export class OtpDeliveryError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === "OtpDeliveryError";
+  }
+
   constructor(
     message: string,
     readonly detail: string,
