@@ -24,6 +24,7 @@ CREATE TABLE `device_secrets` (
 	`device_id` text PRIMARY KEY NOT NULL,
 	`secret_hash` text NOT NULL,
 	`name_ciphertext` blob,
+	`tokens_revoked_at` integer,
 	FOREIGN KEY (`device_id`) REFERENCES `devices`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint

@@ -48,7 +48,7 @@ export const ERROR_CATALOGUE = {
     message: "The contact's identity key changed; check the safety number.",
   },
   invalid_key: { status: 400, message: "A key is not valid." },
-  invalid_signature: { status: 400, message: "A signature does not verify." },
+  invalid_signature: { status: 422, message: "A signature does not verify." },
   invalid_certificate: { status: 400, message: "A device certificate is not valid." },
   device_list_rollback: {
     status: 409,
@@ -61,6 +61,61 @@ export const ERROR_CATALOGUE = {
   },
   stale_key: { status: 409, message: "This key version is closed." },
   limit_exceeded: { status: 422, message: "A protocol limit was exceeded." },
+
+  // Accounts, sign-in and devices.
+  invalid_token: { status: 401, message: "The access token is not valid; sign in again." },
+  token_expired: { status: 401, message: "The access token has expired; refresh it." },
+  device_revoked: { status: 401, message: "This device was removed from the account." },
+  refresh_token_invalid: { status: 401, message: "The refresh token is not valid; sign in again." },
+  refresh_token_reused: {
+    status: 401,
+    message: "This refresh token was already used; this device's sessions were closed for safety.",
+  },
+  sign_in_failed: { status: 401, message: "The device id or secret is wrong." },
+  ticket_invalid: {
+    status: 401,
+    message: "The connection ticket is not valid or was already used.",
+  },
+  account_disabled: { status: 403, message: "This account is disabled." },
+  registration_closed: {
+    status: 403,
+    message: "This server does not accept this kind of registration.",
+  },
+  invite_invalid: {
+    status: 403,
+    message: "The invite code is not valid, used up, revoked or expired.",
+  },
+  otp_invalid: { status: 403, message: "The code is wrong or has expired." },
+  otp_attempts_exceeded: { status: 403, message: "Too many wrong codes; ask for a new one." },
+  otp_unavailable: { status: 503, message: "This server cannot send codes right now." },
+  second_factor_required: {
+    status: 403,
+    message: "This account has two-factor authentication: give its code or a recovery code.",
+  },
+  second_factor_invalid: { status: 403, message: "The two-factor code or recovery code is wrong." },
+  username_taken: { status: 409, message: "This username is taken." },
+  user_exists: { status: 409, message: "An account with this id, phone or email already exists." },
+  device_exists: { status: 409, message: "A device or key with this id already exists." },
+  device_limit: {
+    status: 409,
+    message: "This account has as many devices as allowed; remove one first.",
+  },
+  stale_device_list: {
+    status: 409,
+    message: "The device list does not follow the current one; fetch it and try again.",
+  },
+  user_not_found: { status: 404, message: "No such user." },
+  device_not_found: { status: 404, message: "No such device on this account." },
+  directory_disabled: {
+    status: 403,
+    message: "The user directory search is turned off on this server.",
+  },
+  provisioning_not_found: {
+    status: 404,
+    message: "This link request does not exist or has expired.",
+  },
+  totp_not_enrolled: { status: 409, message: "Two-factor authentication is not set up." },
+  totp_already_enrolled: { status: 409, message: "Two-factor authentication is already set up." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable machine-readable error code. */
@@ -91,11 +146,13 @@ export class ParleyError extends Error {
   readonly status: number;
   readonly field: string | undefined;
   readonly detail: string | undefined;
+  /** For `rate_limited`: how long to wait before retrying (the Retry-After header). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ErrorCode,
     message?: string,
-    options?: { field?: string; detail?: string; cause?: unknown },
+    options?: { field?: string; detail?: string; cause?: unknown; retryAfterMs?: number },
   ) {
     super(message ?? ERROR_CATALOGUE[code].message, { cause: options?.cause });
     this.name = "ParleyError";
@@ -103,6 +160,7 @@ export class ParleyError extends Error {
     this.status = ERROR_CATALOGUE[code].status;
     this.field = options?.field;
     this.detail = options?.detail;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   /** The response body for this error. */

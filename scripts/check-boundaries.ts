@@ -77,6 +77,8 @@ const RULES: [string, Check][] = [
           : undefined,
   ],
   ["server/main.ts", (t) => serverCommon(t)],
+  // Wiring: builds stores and services and hands them to the routes, like main.ts.
+  ["server/wiring/", (t) => serverCommon(t)],
   [
     "server/lib/",
     (t) =>

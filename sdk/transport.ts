@@ -5,6 +5,7 @@ export interface HttpResponse {
   ok: boolean;
   status: number;
   json(): Promise<unknown>;
+  headers?: { get(name: string): string | null };
 }
 
 /** A fetch-like function: the browser's `fetch`, Bun's, or a test double. */
@@ -26,8 +27,10 @@ export async function readJson(response: HttpResponse): Promise<unknown> {
     details?: { field?: string };
   };
   if (isErrorCode(code)) {
+    const retryAfter = Number(response.headers?.get("retry-after") ?? Number.NaN);
     throw new ParleyError(code, typeof message === "string" ? message : undefined, {
       field: details?.field,
+      ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
     });
   }
   throw new ParleyError(

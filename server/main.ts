@@ -1,13 +1,29 @@
+import { chmodSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { AnyElysia } from "elysia";
+import { systemRng } from "../protocol/crypto/bytes.ts";
+import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import { defaultPrimitives } from "../protocol/crypto/native.ts";
+import { memoryEventBus } from "./bus/memory.ts";
 import type { Config } from "./config/schema.ts";
 import { readinessService } from "./domain/readiness.ts";
+import { adminApp } from "./http/admin-app.ts";
 import { createApp } from "./http/app.ts";
+import { accountRoutes } from "./http/routes/accounts.ts";
+import { deviceRoutes } from "./http/routes/devices.ts";
+import { keyRoutes } from "./http/routes/keys.ts";
+import { provisioningRoutes } from "./http/routes/provisioning.ts";
+import { userRoutes } from "./http/routes/users.ts";
 import { assetDir } from "./lib/assets.ts";
 import type { Logger } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
+import { createOtpSender } from "./lib/otp/index.ts";
+import { createRateLimiter } from "./lib/rate-limit/index.ts";
 import type { Database } from "./store/database.ts";
 import { migrate, readMigrations } from "./store/migrate.ts";
 import { openDatabase } from "./store/open.ts";
+import { accountsModule } from "./wiring/accounts.ts";
+import { websocketGateway } from "./ws/gateway.ts";
 
 export interface ServerOptions {
   config: Config;
@@ -15,49 +31,89 @@ export interface ServerOptions {
   dataDir: string;
   log: Logger;
   version: string;
-  /** Overrides for tests: another web client directory, extra API routes. */
+  /** Overrides for tests: another web client directory, extra API routes, a clock. */
   webDir?: string;
   api?: AnyElysia[];
+  now?: () => number;
+  wsPingIntervalMs?: number;
 }
 
 export interface RunningServer {
   url: URL;
+  /** The admin API's Unix socket. */
+  adminSocket: string;
   database: Database;
+  /** The one-time setup code printed at first start (also returned for tests). */
+  setupCode: string | undefined;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes the DB. */
   shutdown(reason: string): Promise<void>;
 }
 
-/** Opens and migrates the database, then serves HTTP until shutdown. */
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { config, log, version } = options;
-  const database = await openDatabase(config, options.dataDir);
-  let draining = false;
+async function openMigrated(config: Config, dataDir: string, log: Logger): Promise<Database> {
+  const database = await openDatabase(config, dataDir);
   try {
     const applied = await migrate(database, readMigrations(assetDir("migrations")));
     if (applied.length > 0) log.info("database migrated", { applied, database: database.location });
+    return database;
   } catch (err) {
     await database.close();
     throw err;
   }
+}
 
+function displayUrl(config: Config, port: number, tls: boolean): URL {
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  return new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`);
+}
+
+/** Opens and migrates the database, wires the services, then serves HTTP until shutdown. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config, log, version } = options;
+  const database = await openMigrated(config, options.dataDir, log);
+  let draining = false;
+  const ctx: ProtocolContext = {
+    prims: await defaultPrimitives(),
+    rng: systemRng,
+    now: options.now ?? Date.now,
+  };
   const metrics = createMetrics({
     version,
     dbWriteQueueDepth: () => database.writeQueueDepth,
     dbSizeBytes: () => database.sizeBytes(),
   });
-  const readiness = readinessService(
-    [{ name: "database", ping: () => database.ping() }],
-    () => draining,
-  );
+  const events = memoryEventBus();
+  const limiter = createRateLimiter(config.redis.url, { log });
+  const otpSender = createOtpSender(config, (line) => log.warn(line));
+  const accounts = await accountsModule({ config, database, ctx, events, limiter, otpSender, log });
+
+  const gateway = websocketGateway({
+    tokens: accounts.tokens,
+    events,
+    metrics,
+    log,
+    pingIntervalMs: options.wsPingIntervalMs,
+    onConnect: (p) => accounts.accountsStore.touchLastSeen(p.userId, p.deviceId, ctx.now()),
+  });
   const app = createApp({
     config,
     log,
     metrics,
-    readiness,
+    readiness: readinessService(
+      [{ name: "database", ping: () => database.ping() }],
+      () => draining,
+    ),
     version,
     webDir: options.webDir ?? assetDir("web"),
     isDraining: () => draining,
-    api: options.api,
+    api: [
+      accountRoutes(accounts),
+      deviceRoutes(accounts),
+      keyRoutes(accounts),
+      userRoutes(accounts),
+      provisioningRoutes(accounts),
+      gateway,
+      ...(options.api ?? []),
+    ],
   });
 
   const tls = config.tls.cert
@@ -66,11 +122,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Elysia turns on SO_REUSEPORT by default; a second server on the same port must fail.
   app.listen({ hostname: config.host, port: config.port, tls, reusePort: false });
   const server = app.server!;
-  const scheme = tls ? "https" : "http";
-  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-  const url = new URL(
-    `${scheme}://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`,
-  );
+  const url = displayUrl(config, server.port ?? config.port, tls !== undefined);
+  const publicUrl = (config.public_url || url.toString()).replace(/\/$/, "");
+
+  // The admin API: only whoever can open this socket (mode 0600) administers the server.
+  const adminSocket = config.admin.socket || join(options.dataDir, "admin.sock");
+  rmSync(adminSocket, { force: true });
+  const admin = adminApp({
+    accounts: accounts.accountsStore,
+    invites: accounts.invites,
+    now: ctx.now,
+    publicUrl,
+    log,
+  });
+  admin.listen({ unix: adminSocket });
+  chmodSync(adminSocket, 0o600);
   log.info("listening", {
     url: url.toString(),
     host: config.host,
@@ -79,21 +145,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     database: database.driver,
   });
 
+  const setupCode = await accounts.invites.setupCodeIfNeeded(
+    await accounts.accountsStore.countAdmins(),
+  );
+  if (setupCode) {
+    // Printed on purpose, once: the link that creates the first admin (valid 24 h, single use).
+    log.warn("no admin yet: open this link once to create the first admin account", {
+      link: `${publicUrl}/setup#${setupCode}`,
+    });
+  }
+
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
       draining = true;
       log.info("shutting down", { reason, graceMs: config.http.shutdown_grace_ms });
+      await admin.stop(true);
+      rmSync(adminSocket, { force: true });
       const drained = server.stop(false);
       const grace = Bun.sleep(config.http.shutdown_grace_ms).then(() => "timeout" as const);
       if ((await Promise.race([drained.then(() => "drained" as const), grace])) === "timeout") {
         log.warn("grace period over; closing open connections");
         await server.stop(true);
       }
+      await limiter.close();
+      await otpSender?.close?.();
       await database.close();
       log.info("stopped");
     })();
     return stopping;
   };
-  return { url, database, shutdown };
+  return { url, adminSocket, database, setupCode, shutdown };
 }

@@ -21,6 +21,7 @@ async function content(seed: string): Promise<ProvisioningContent> {
     userId: USER,
     accountKeyPair: await ctx.prims.ed25519.generateKeyPair(ctx.rng),
     profileKey: ctx.rng(32),
+    deviceList: new Uint8Array([1, 10, 7]),
     senderKeys: [
       {
         conversationId: "0190a0b0-0000-7000-8000-000000000001" as ConversationId,

@@ -25,6 +25,7 @@ import { encodeLinkCode } from "./link-code.ts";
  *   secret    X25519(ephemeral, link key); sealOnce("Parley-v1 provisioning", secret, …) with
  *             associated data = everything before the ciphertext ‖ the link key
  *   content   01 07 | userId | accountSecretKey[32] | accountPublicKey[32] | profileKey[32]
+ *             | deviceList bytes (the newest signed list the old device knows)
  *             | senderKeys: count, distributions (fields as 01 04) | createdAt varint
  * The sender keys are those the linking device holds (received and its own), so the new
  * device can read the history it fetches. Nothing here reaches the server in clear.
@@ -32,11 +33,15 @@ import { encodeLinkCode } from "./link-code.ts";
 export const MAX_PROVISIONED_SENDER_KEYS = 10_000;
 const MAX_CONTENT_BYTES = 8 * 1024 * 1024;
 const PROFILE_KEY_BYTES = 32;
+/** 16 certificates of ≤ 216 bytes and the list's own fields fit well within this. */
+const MAX_DEVICE_LIST_BYTES = 8192;
 
 export interface ProvisioningContent {
   userId: UserId;
   accountKeyPair: KeyPair;
   profileKey: Uint8Array;
+  /** The account's newest device list (encoded, signed): the new device adds itself to it. */
+  deviceList: Uint8Array;
   senderKeys: SenderKeyDistribution[];
   createdAt: number;
 }
@@ -48,6 +53,7 @@ export function encodeProvisioningContent(c: ProvisioningContent): Uint8Array {
     .fixed(c.accountKeyPair.secretKey, ED25519_SECRET_KEY_BYTES, "accountSecretKey")
     .fixed(c.accountKeyPair.publicKey, ED25519_PUBLIC_KEY_BYTES, "accountPublicKey")
     .fixed(c.profileKey, PROFILE_KEY_BYTES, "profileKey")
+    .bytes(c.deviceList, MAX_DEVICE_LIST_BYTES, "deviceList")
     .list(c.senderKeys, MAX_PROVISIONED_SENDER_KEYS, "senderKeys", writeDistribution)
     .varint(c.createdAt)
     .finish();
@@ -63,6 +69,7 @@ export function decodeProvisioningContent(input: Uint8Array): ProvisioningConten
         publicKey: r.fixed(ED25519_PUBLIC_KEY_BYTES, "accountPublicKey"),
       },
       profileKey: r.fixed(PROFILE_KEY_BYTES, "profileKey"),
+      deviceList: r.bytes(MAX_DEVICE_LIST_BYTES, "deviceList"),
       senderKeys: r.list(MAX_PROVISIONED_SENDER_KEYS, "senderKeys", readDistribution),
       createdAt: r.varint("createdAt"),
     };

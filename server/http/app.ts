@@ -66,6 +66,9 @@ export function createApp(deps: AppDeps) {
     .onError(({ code, error, request, set }) => {
       const apiError = toApiError(code, error, log);
       set.status = apiError.status;
+      if (apiError.retryAfterMs !== undefined) {
+        set.headers["retry-after"] = String(Math.max(1, Math.ceil(apiError.retryAfterMs / 1000)));
+      }
       return apiError.toBody(requestMeta(request)?.id);
     })
     .onAfterResponse((ctx) => {

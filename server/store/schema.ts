@@ -174,6 +174,8 @@ export const deviceSecrets = sqliteTable("device_secrets", {
   secretHash: text("secret_hash").notNull(),
   /** The device's name, encrypted by the account's devices (the server never reads it). */
   nameCiphertext: bytes("name_ciphertext"),
+  /** Access tokens issued before this time are refused (set when refresh reuse is seen). */
+  tokensRevokedAt: epochMs("tokens_revoked_at"),
 });
 
 /** Rotating refresh tokens; a token used twice revokes its device's tokens. */

@@ -131,6 +131,7 @@ export async function buildMessagingVectors(prims: Primitives): Promise<Record<s
     userId: IDS.alice,
     accountKeyPair: alice.accountKeyPair,
     profileKey: new Uint8Array(32).fill(0x50),
+    deviceList: new Uint8Array([1, 10, 0x42]),
     senderKeys: [distribution],
     createdAt: ctx.now(),
   };

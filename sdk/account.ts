@@ -1,0 +1,116 @@
+import type { RegisterRequest, Tokens } from "../protocol/api/accounts.ts";
+import { toBase64Url } from "../protocol/api/base64.ts";
+import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import { encodeDeviceCertificate } from "../protocol/identity/device-certificate.ts";
+import { encodeDeviceList, signDeviceList } from "../protocol/identity/device-list.ts";
+import type { DeviceId, UserId } from "../protocol/identity/ids.ts";
+import { asAccountSecretKey } from "../protocol/identity/keys.ts";
+import type { ApiClient } from "./api-client.ts";
+import {
+  type DeviceState,
+  initialPrekeys,
+  makePrekeys,
+  newDeviceState,
+  type Platform,
+  REFILL_BELOW,
+} from "./device.ts";
+import { uuidV7 } from "./ids.ts";
+
+export type RegistrationProof = RegisterRequest["proof"];
+
+/**
+ * Creates an account with this device as its first (or, when the proof belongs to an
+ * existing account, resets that account's identity): a new account key, this device's
+ * keys, device list version 1, all signed here; the server only checks the signatures.
+ */
+export async function register(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  input: {
+    username?: string;
+    proof: RegistrationProof;
+    platform: Platform;
+    /** The account to reset or claim; a new id is chosen otherwise. */
+    userId?: string;
+    secondFactor?: RegisterRequest["secondFactor"];
+    nameCiphertext?: Uint8Array;
+    prekeyCounts?: { oneTime: number; pqOneTime: number };
+  },
+): Promise<{ state: DeviceState; tokens: Tokens }> {
+  const accountKeyPair = await ctx.prims.ed25519.generateKeyPair(ctx.rng);
+  const userId = (input.userId ?? uuidV7(ctx.rng, ctx.now)) as UserId;
+  const deviceId = uuidV7(ctx.rng, ctx.now) as DeviceId;
+  const state = await newDeviceState(ctx, {
+    userId,
+    deviceId,
+    platform: input.platform,
+    accountKeyPair,
+  });
+  state.deviceList = await signDeviceList(ctx, asAccountSecretKey(accountKeyPair.secretKey), {
+    userId,
+    version: 1,
+    previousHash: new Uint8Array(32),
+    devices: [state.certificate],
+  });
+  const body: RegisterRequest = {
+    userId,
+    accountKey: toBase64Url(accountKeyPair.publicKey),
+    device: {
+      deviceId,
+      secret: toBase64Url(state.deviceSecret),
+      platform: input.platform,
+      certificate: toBase64Url(encodeDeviceCertificate(state.certificate)),
+      ...(input.nameCiphertext ? { nameCiphertext: toBase64Url(input.nameCiphertext) } : {}),
+    },
+    deviceList: toBase64Url(encodeDeviceList(state.deviceList)),
+    keys: await initialPrekeys(ctx, state, input.prekeyCounts),
+    proof: input.proof,
+    ...(input.username ? { username: input.username } : {}),
+    ...(input.secondFactor ? { secondFactor: input.secondFactor } : {}),
+  };
+  const tokens = await api.request<Tokens>("POST", "/api/v1/accounts", { body, auth: false });
+  await api.setTokens(tokens);
+  return { state, tokens };
+}
+
+/** Signs this device in with its secret (after its refresh token was lost or revoked). */
+export async function signIn(api: ApiClient, state: DeviceState): Promise<Tokens> {
+  const tokens = await api.request<Tokens>("POST", "/api/v1/auth/token", {
+    auth: false,
+    body: { grant: "device", deviceId: state.deviceId, secret: toBase64Url(state.deviceSecret) },
+  });
+  await api.setTokens(tokens);
+  return tokens;
+}
+
+/** Publishes more one-time prekeys when the server says the device is running low. */
+export async function refillPrekeys(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+  target = 100,
+): Promise<number> {
+  const counts = await api.request<{ oneTime: number; pqOneTime: number }>(
+    "GET",
+    "/api/v1/keys/count",
+  );
+  if (counts.oneTime >= REFILL_BELOW) return 0;
+  const missing = target - counts.oneTime;
+  const upload = await makePrekeys(ctx, state, {
+    oneTime: missing,
+    pqOneTime: Math.max(0, 10 - counts.pqOneTime),
+  });
+  await api.request("PUT", "/api/v1/keys", { body: upload, auth: true });
+  return missing;
+}
+
+/** Replaces the signed prekey (do it regularly: a thief's copy of the old one goes stale). */
+export async function rotateSignedPrekey(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+): Promise<number> {
+  const upload = await makePrekeys(ctx, state, { signedPrekey: true });
+  await api.request("PUT", "/api/v1/keys", { body: upload });
+  return state.signedPrekeyId;
+}

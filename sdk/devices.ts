@@ -1,0 +1,120 @@
+import { fromBase64Url, toBase64Url } from "../protocol/api/base64.ts";
+import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import {
+  type DeviceList,
+  decodeDeviceList,
+  encodeDeviceList,
+  nextDeviceList,
+} from "../protocol/identity/device-list.ts";
+import {
+  type DeviceListDiff,
+  diffDeviceLists,
+  verifyDeviceList,
+} from "../protocol/identity/device-list-verify.ts";
+import type { UserId } from "../protocol/identity/ids.ts";
+import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
+import type { ApiClient } from "./api-client.ts";
+import type { DeviceState, Platform } from "./device.ts";
+
+export interface DeviceSummary {
+  deviceId: string;
+  platform: Platform;
+  nameCiphertext?: string;
+  createdAt: number;
+  lastActiveAt?: number;
+  current: boolean;
+}
+
+/** This account's devices, as the server lists them. */
+export const listDevices = (api: ApiClient) =>
+  api.request<DeviceSummary[]>("GET", "/api/v1/devices");
+
+export const renameDevice = (
+  api: ApiClient,
+  deviceId: string,
+  nameCiphertext: Uint8Array | undefined,
+) =>
+  api.request("PATCH", `/api/v1/devices/${deviceId}`, {
+    body: nameCiphertext ? { nameCiphertext: toBase64Url(nameCiphertext) } : {},
+  });
+
+/**
+ * Removes a device: signs the next device-list version without it (with the account key)
+ * and sends it with the request, so no one can serve the removed device again.
+ */
+export async function revokeDevice(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+  deviceId: string,
+): Promise<void> {
+  await syncOwnDeviceList(ctx, api, state);
+  const current = state.deviceList!;
+  const next = await nextDeviceList(
+    ctx,
+    asAccountSecretKey(state.accountKeyPair.secretKey),
+    current,
+    current.devices.filter((d) => d.deviceId !== deviceId),
+  );
+  await api.request("DELETE", `/api/v1/devices/${deviceId}`, {
+    body: { deviceList: toBase64Url(encodeDeviceList(next)) },
+  });
+  state.deviceList = next;
+}
+
+/**
+ * Fetches a user's device lists newer than `known`, checks each link of the chain against
+ * the account key, and returns the newest with what changed. An older or forked list is
+ * refused (`device_list_rollback`), so a revoked device cannot be served again.
+ */
+export async function fetchDeviceList(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  userId: string,
+  accountKey: Uint8Array,
+  known: DeviceList | undefined,
+  knownHash?: Uint8Array,
+): Promise<{ list: DeviceList; hash: Uint8Array; diff: DeviceListDiff | undefined }> {
+  const since = known?.version ?? 0;
+  const { lists } = await api.request<{ lists: { version: number; deviceList: string }[] }>(
+    "GET",
+    `/api/v1/users/${userId}/device-lists?since=${since}`,
+  );
+  const decoded = lists.map((l) => decodeDeviceList(fromBase64Url(l.deviceList, "deviceList")));
+  const newest = decoded.at(-1);
+  if (!newest) {
+    if (!known) throw new Error(`no device list for ${userId}`);
+    const { hash } = await verifyDeviceList(ctx, asAccountPublicKey(accountKey), known, {
+      userId: userId as UserId,
+    });
+    return { list: known, hash, diff: undefined };
+  }
+  const verified = await verifyDeviceList(ctx, asAccountPublicKey(accountKey), newest, {
+    userId: userId as UserId,
+    latestSeen: known && knownHash ? { version: known.version, hash: knownHash } : undefined,
+    intermediates: decoded.slice(0, -1),
+  });
+  return {
+    list: verified.list,
+    hash: verified.hash,
+    diff: known ? diffDeviceLists(known, verified.list) : undefined,
+  };
+}
+
+/** Brings this device's copy of its own account's device list up to date. */
+export async function syncOwnDeviceList(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+): Promise<DeviceListDiff | undefined> {
+  const { list, diff } = await fetchDeviceList(
+    ctx,
+    api,
+    state.userId,
+    state.accountKeyPair.publicKey,
+    undefined,
+  );
+  const previous = state.deviceList;
+  state.deviceList = list;
+  return previous ? diffDeviceLists(previous, list) : diff;
+}

@@ -1,0 +1,106 @@
+import type { UserKeys } from "../protocol/api/accounts.ts";
+import { fromBase64Url } from "../protocol/api/base64.ts";
+import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import { ParleyError } from "../protocol/errors.ts";
+import { decodeDeviceCertificate } from "../protocol/identity/device-certificate.ts";
+import { type DeviceList, decodeDeviceList } from "../protocol/identity/device-list.ts";
+import { verifyDeviceList } from "../protocol/identity/device-list-verify.ts";
+import type { DeviceId, UserId } from "../protocol/identity/ids.ts";
+import { asAccountPublicKey } from "../protocol/identity/keys.ts";
+import { decodeSignedPrekey } from "../protocol/identity/prekey.ts";
+import { verifyPrekeyBundle } from "../protocol/session/bundle.ts";
+import type { PrekeyBundle } from "../protocol/session/pqxdh.ts";
+import type { IdentityStore } from "../protocol/session/stores.ts";
+import type { ApiClient } from "./api-client.ts";
+
+/** The newest device list seen per user, so an older one served later is refused. */
+export interface DeviceListMemory {
+  get(userId: string): { version: number; hash: Uint8Array } | undefined;
+  set(userId: string, head: { version: number; hash: Uint8Array }): void;
+  /** After an identity reset the chain restarts: the old head no longer applies. */
+  forget(userId: string): void;
+}
+
+export const memoryDeviceListMemory = (): DeviceListMemory => {
+  const seen = new Map<string, { version: number; hash: Uint8Array }>();
+  return {
+    get: (u) => seen.get(u),
+    set: (u, h) => void seen.set(u, h),
+    forget: (u) => void seen.delete(u),
+  };
+};
+
+export interface VerifiedDevice {
+  deviceId: DeviceId;
+  bundle: PrekeyBundle;
+}
+
+/**
+ * Fetches a user's key bundles and checks them all before anything is encrypted:
+ * - the account key is the one on record for the user (trust on first use); a different one
+ *   is `untrusted_identity` — the contact's safety number changed, and nothing goes out
+ *   until the person acknowledges it (`acknowledgeIdentityChange`);
+ * - the device list is signed by that key, not older than one seen, not expired;
+ * - every bundle belongs to a device in that list and is signed by the account key.
+ * Devices missing from the list are never returned, so a revoked device gets nothing.
+ */
+export async function fetchVerifiedBundles(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  userId: string,
+  trust: { identities: IdentityStore; deviceLists: DeviceListMemory },
+): Promise<{ devices: VerifiedDevice[]; deviceList: DeviceList }> {
+  const keys = await api.request<UserKeys>("GET", `/api/v1/users/${userId}/keys`);
+  const accountKey = asAccountPublicKey(fromBase64Url(keys.accountKey, "accountKey"));
+  if (!(await trust.identities.isTrustedIdentity(userId, accountKey))) {
+    throw new ParleyError("untrusted_identity", undefined, {
+      detail: `account key of ${userId} changed`,
+    });
+  }
+  const { list, head } = await verifyDeviceList(
+    ctx,
+    accountKey,
+    decodeDeviceList(fromBase64Url(keys.deviceList, "deviceList")),
+    {
+      userId: userId as UserId,
+      latestSeen: trust.deviceLists.get(userId),
+    },
+  );
+  trust.deviceLists.set(userId, head);
+  const listed = new Set<string>(list.devices.map((d) => d.deviceId));
+  const devices: VerifiedDevice[] = [];
+  for (const d of keys.devices) {
+    if (!listed.has(d.deviceId)) continue;
+    const bundle = await verifyPrekeyBundle(
+      ctx,
+      {
+        accountKey,
+        certificate: decodeDeviceCertificate(fromBase64Url(d.certificate, "certificate")),
+        signedPrekey: decodeSignedPrekey(fromBase64Url(d.signedPrekey, "signedPrekey")),
+        ...(d.oneTimePrekey
+          ? { oneTimePrekey: decodeSignedPrekey(fromBase64Url(d.oneTimePrekey, "oneTimePrekey")) }
+          : {}),
+        pqPrekey: decodeSignedPrekey(fromBase64Url(d.pqPrekey, "pqPrekey")),
+      },
+      { userId: userId as UserId, deviceId: d.deviceId as DeviceId },
+    );
+    devices.push({ deviceId: d.deviceId as DeviceId, bundle });
+  }
+  return { devices, deviceList: list };
+}
+
+/**
+ * The person has seen the new safety number: trust the new account key from now on, and
+ * forget the device-list history of the old identity (its chain restarted).
+ */
+export async function acknowledgeIdentityChange(
+  trust: {
+    identities: IdentityStore;
+    deviceLists: DeviceListMemory & { forget?(userId: string): void };
+  },
+  userId: string,
+  accountKey: Uint8Array,
+): Promise<void> {
+  await trust.identities.saveIdentity(userId, accountKey);
+  trust.deviceLists.forget(userId);
+}

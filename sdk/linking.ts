@@ -1,0 +1,148 @@
+import type { Tokens } from "../protocol/api/accounts.ts";
+import { fromBase64Url, toBase64Url } from "../protocol/api/base64.ts";
+import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import type { KeyPair } from "../protocol/crypto/primitives.ts";
+import { ParleyError } from "../protocol/errors.ts";
+import type { SenderKeyDistribution } from "../protocol/groups/sender-key-wire.ts";
+import { encodeDeviceCertificate } from "../protocol/identity/device-certificate.ts";
+import {
+  decodeDeviceList,
+  encodeDeviceList,
+  nextDeviceList,
+} from "../protocol/identity/device-list.ts";
+import { verifyDeviceList } from "../protocol/identity/device-list-verify.ts";
+import type { DeviceId } from "../protocol/identity/ids.ts";
+import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
+import { parseLinkCode } from "../protocol/provisioning/link-code.ts";
+import {
+  createLinkRequest,
+  openProvisioning,
+  sealProvisioning,
+} from "../protocol/provisioning/provisioning.ts";
+import type { ApiClient } from "./api-client.ts";
+import { type DeviceState, initialPrekeys, newDeviceState, type Platform } from "./device.ts";
+import { uuidV7 } from "./ids.ts";
+
+/**
+ * Linking a new device to an account (both sides). The new device opens a slot on the server
+ * and shows a link payload — its link code (its whole ephemeral public key) and the slot id —
+ * as a QR code or text. A signed-in device of the account reads it, seals the account key,
+ * profile key, newest device list and the sender keys it holds to that key, and drops the
+ * envelope in the slot. The new device opens it, certifies itself with the account key, signs
+ * the next device-list version with itself in it, and registers. The server relays one
+ * ciphertext and cannot learn the key it is sealed to.
+ */
+
+export interface PendingLink {
+  slotId: string;
+  readToken: string;
+  keyPair: KeyPair;
+  /** What the new device shows (QR code and text): `<link code>/<slot id>`. */
+  payload: string;
+  expiresAt: number;
+}
+
+/** New device: opens a slot and makes the payload to show. */
+export async function startLinking(ctx: ProtocolContext, api: ApiClient): Promise<PendingLink> {
+  const slot = await api.request<{ slotId: string; readToken: string; expiresAt: number }>(
+    "POST",
+    "/api/v1/provisioning",
+    { auth: false },
+  );
+  const { keyPair, code } = await createLinkRequest(ctx);
+  return { ...slot, keyPair, payload: `${code}/${slot.slotId}` };
+}
+
+/** Existing device: seals the account's secrets to the payload's key and sends them. */
+export async function approveLinking(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+  payload: string,
+  senderKeys: SenderKeyDistribution[] = [],
+): Promise<void> {
+  const [code, slotId] = payload.trim().split("/");
+  if (!code || !slotId)
+    throw new ParleyError("invalid_key", "This link code is not valid; check it for typos.", {
+      field: "linkCode",
+    });
+  if (!state.deviceList) throw new Error("this device does not know its account's device list yet");
+  const envelope = await sealProvisioning(ctx, parseLinkCode(code), {
+    userId: state.userId,
+    accountKeyPair: state.accountKeyPair,
+    profileKey: state.profileKey,
+    deviceList: encodeDeviceList(state.deviceList),
+    senderKeys,
+    createdAt: ctx.now(),
+  });
+  await api.request("PUT", `/api/v1/provisioning/${slotId}`, {
+    body: { envelope: toBase64Url(envelope) },
+  });
+}
+
+/**
+ * New device: waits for the envelope (long polling, until the slot expires), then registers
+ * itself. Returns its state, tokens and the sender keys it received (install them).
+ */
+export async function finishLinking(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  pending: PendingLink,
+  options: {
+    platform: Platform;
+    nameCiphertext?: Uint8Array;
+    prekeyCounts?: { oneTime: number; pqOneTime: number };
+  },
+): Promise<{ state: DeviceState; tokens: Tokens; senderKeys: SenderKeyDistribution[] }> {
+  let envelope: string | undefined;
+  while (!envelope) {
+    if (ctx.now() > pending.expiresAt) throw new ParleyError("provisioning_not_found");
+    const got = await api.request<{ envelope: string } | undefined>(
+      "GET",
+      `/api/v1/provisioning/${pending.slotId}?wait=25`,
+      {
+        auth: false,
+        headers: { "x-read-token": pending.readToken },
+      },
+    );
+    envelope = got?.envelope;
+  }
+  const content = await openProvisioning(ctx, pending.keyPair, fromBase64Url(envelope, "envelope"));
+  const accountKey = asAccountPublicKey(content.accountKeyPair.publicKey);
+  const { list: current } = await verifyDeviceList(
+    ctx,
+    accountKey,
+    decodeDeviceList(content.deviceList),
+    { userId: content.userId },
+  );
+  const state = await newDeviceState(ctx, {
+    userId: content.userId,
+    deviceId: uuidV7(ctx.rng, ctx.now) as DeviceId,
+    platform: options.platform,
+    accountKeyPair: content.accountKeyPair,
+    profileKey: content.profileKey,
+  });
+  state.deviceList = await nextDeviceList(
+    ctx,
+    asAccountSecretKey(content.accountKeyPair.secretKey),
+    current,
+    [...current.devices, state.certificate],
+  );
+  const tokens = await api.request<Tokens>("POST", "/api/v1/devices", {
+    auth: false,
+    body: {
+      userId: state.userId,
+      device: {
+        deviceId: state.deviceId,
+        secret: toBase64Url(state.deviceSecret),
+        platform: options.platform,
+        certificate: toBase64Url(encodeDeviceCertificate(state.certificate)),
+        ...(options.nameCiphertext ? { nameCiphertext: toBase64Url(options.nameCiphertext) } : {}),
+      },
+      deviceList: toBase64Url(encodeDeviceList(state.deviceList)),
+      keys: await initialPrekeys(ctx, state, options.prekeyCounts),
+    },
+  });
+  await api.setTokens(tokens);
+  return { state, tokens, senderKeys: content.senderKeys };
+}

@@ -1,0 +1,89 @@
+import type { DeviceId, UserId } from "../ports.ts";
+
+/** Refresh tokens, WebSocket tickets and the secrets every node shares. */
+export interface AuthStore {
+  /** Stores a new refresh token (by hash) for a device. */
+  addRefreshToken(input: {
+    id: string;
+    deviceId: DeviceId;
+    tokenHash: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /**
+   * Spends a refresh token: when it is current, marks it used and returns its device. When it
+   * was already used, that is reuse: every refresh token of the device is revoked, access
+   * tokens issued before now are refused, and "reused" is returned.
+   */
+  spendRefreshToken(input: {
+    id: string;
+    tokenHash: string;
+    now: number;
+  }): Promise<{ deviceId: DeviceId } | "reused" | "invalid">;
+  /** Revokes every token of a device (refresh tokens; access tokens issued before now). */
+  revokeDeviceTokens(deviceId: DeviceId, now: number): Promise<void>;
+
+  addWsTicket(input: { ticketHash: string; deviceId: DeviceId; expiresAt: number }): Promise<void>;
+  /** Deletes the ticket and returns its device if it was there and unexpired (single use). */
+  spendWsTicket(ticketHash: string, now: number): Promise<DeviceId | undefined>;
+
+  /** A named secret, created with `make` by whichever node asks first. */
+  secret(name: string, make: () => Uint8Array, now: number): Promise<Uint8Array>;
+}
+
+export interface InviteRecord {
+  id: string;
+  createdBy: string;
+  note: string | null;
+  maxUses: number;
+  uses: number;
+  forUserId: UserId | null;
+  admin: boolean;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface InvitesStore {
+  create(input: Omit<InviteRecord, "uses" | "revokedAt"> & { codeHash: string }): Promise<void>;
+  findByCodeHash(codeHash: string): Promise<InviteRecord | undefined>;
+  list(): Promise<InviteRecord[]>;
+  revoke(id: string, now: number): Promise<boolean>;
+  /** Is there a usable admin setup invite (the first-start setup link)? */
+  hasOpenSetupInvite(now: number): Promise<boolean>;
+}
+
+export interface OtpStore {
+  /** Challenges for a destination created after `since` (rate limiting per destination). */
+  recentChallenges(destinationHmac: string, since: number): Promise<number>;
+  create(input: {
+    id: string;
+    destinationHmac: string;
+    codeHmac: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<void>;
+  get(id: string): Promise<
+    | {
+        destinationHmac: string;
+        codeHmac: string;
+        attempts: number;
+        expiresAt: number;
+        verifiedAt: number | null;
+      }
+    | undefined
+  >;
+  /** Counts a failed attempt; returns the attempts made. */
+  recordFailure(id: string): Promise<number>;
+  markVerified(id: string, now: number): Promise<void>;
+}
+
+export interface TotpStore {
+  get(userId: UserId): Promise<{ secret: string; confirmedAt: number | null } | undefined>;
+  /** Starts (or restarts, while unconfirmed) an enrolment. */
+  begin(userId: UserId, secret: string, now: number): Promise<void>;
+  confirm(userId: UserId, recoveryCodeHashes: string[], now: number): Promise<void>;
+  remove(userId: UserId): Promise<void>;
+  /** Spends a recovery code (by hash) once. */
+  spendRecoveryCode(userId: UserId, codeHash: string, now: number): Promise<boolean>;
+}

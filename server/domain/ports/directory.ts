@@ -1,0 +1,67 @@
+import type { DeviceId, UserId } from "../ports.ts";
+import type { PrekeyUploadRecord } from "./accounts.ts";
+
+/** One device's published keys, as served (every value a protocol encoding). */
+export interface DeviceBundleRecord {
+  deviceId: DeviceId;
+  certificate: Uint8Array;
+  signedPrekey: Uint8Array;
+  oneTimePrekey: Uint8Array | undefined;
+  pqPrekey: Uint8Array;
+  /** One-time X25519 prekeys left after this claim. */
+  oneTimeLeft: number;
+}
+
+export interface KeysStore {
+  /** Stores verified prekeys; a key id already published for the device is refused. */
+  upload(
+    deviceId: DeviceId,
+    keys: PrekeyUploadRecord,
+    now: number,
+  ): Promise<"key_exists" | undefined>;
+  counts(deviceId: DeviceId): Promise<{
+    oneTime: number;
+    pqOneTime: number;
+    hasSignedPrekey: boolean;
+    hasLastResort: boolean;
+  }>;
+  /**
+   * The bundles of a user's devices (or one of them), each with a one-time prekey and a
+   * one-time PQ prekey (else the last-resort one) claimed in SQL: never handed out twice.
+   */
+  claimBundles(userId: UserId, deviceId?: DeviceId): Promise<DeviceBundleRecord[]>;
+}
+
+export interface ContactRecord {
+  contactUserId: UserId;
+  nicknameCiphertext: Uint8Array | null;
+  blocked: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ContactsStore {
+  list(userId: UserId): Promise<ContactRecord[]>;
+  /** Creates or changes a contact; fields left undefined keep their value. */
+  put(
+    userId: UserId,
+    contactUserId: UserId,
+    changes: { nicknameCiphertext?: Uint8Array | null; blocked?: boolean },
+    now: number,
+  ): Promise<void>;
+  remove(userId: UserId, contactUserId: UserId): Promise<boolean>;
+  /** Has `userId` blocked `otherUserId`? (Messaging rejects what a blocked user sends.) */
+  isBlocked(userId: UserId, otherUserId: UserId): Promise<boolean>;
+  /** Is `otherUserId` among `userId`'s contacts (not blocked)? For last-seen visibility. */
+  isContact(userId: UserId, otherUserId: UserId): Promise<boolean>;
+}
+
+export interface ProvisioningStore {
+  create(input: { id: string; readerHash: string; now: number; expiresAt: number }): Promise<void>;
+  /** Puts the envelope once; false when the slot is unknown, expired or already filled. */
+  fill(id: string, envelope: Uint8Array, now: number): Promise<boolean>;
+  /** Takes the envelope (deleting the slot) when the reader hash matches. */
+  take(id: string, readerHash: string, now: number): Promise<Uint8Array | "empty" | "not_found">;
+  /** Deletes expired slots. */
+  sweep(now: number): Promise<void>;
+}

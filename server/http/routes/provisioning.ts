@@ -1,0 +1,86 @@
+import { Elysia, t } from "elysia";
+import { Bytes, Id } from "../../../protocol/api/accounts.ts";
+import { ParleyError } from "../../../protocol/errors.ts";
+import { MAX_PROVISIONING_ENVELOPE_BYTES } from "../../domain/accounts/provisioning.ts";
+import { clientKey, enforceLimit, HOUR } from "../guards.ts";
+import { type AccountRoutesDeps, routeKit } from "./context.ts";
+
+/** How long a GET may wait for the envelope (long polling; exempt from the API deadline). */
+export const PROVISIONING_MAX_WAIT_S = 30;
+const POLL_MS = 250;
+
+/** The relay of the provisioning envelope to a device being linked. */
+export function provisioningRoutes(deps: AccountRoutesDeps) {
+  const { deadline, signedIn } = routeKit(deps);
+  const tags = ["devices"];
+  const SlotParams = t.Object({ slotId: Id("The slot the new device opened") });
+  return new Elysia({ name: "provisioning" })
+    .post(
+      "/provisioning",
+      async ({ request, set }) =>
+        deadline(async () => {
+          await enforceLimit(
+            deps.limiter,
+            `provision:${clientKey(request)}`,
+            deps.config.limits.registrations_per_hour,
+            HOUR,
+          );
+          set.status = 201;
+          return deps.provisioning.open();
+        }),
+      {
+        detail: {
+          summary: "The new device opens a slot for its provisioning envelope (valid 10 minutes)",
+          tags,
+        },
+      },
+    )
+    .put(
+      "/provisioning/:slotId",
+      async ({ params, body, request, set }) =>
+        deadline(async () => {
+          await signedIn(request, "protocol");
+          await deps.provisioning.put(params.slotId, body.envelope);
+          set.status = 204;
+        }),
+      {
+        params: SlotParams,
+        body: t.Object({
+          envelope: Bytes(MAX_PROVISIONING_ENVELOPE_BYTES, "The sealed provisioning message"),
+        }),
+        detail: {
+          summary: "An existing device sends the sealed envelope (the server cannot read it)",
+          tags,
+        },
+      },
+    )
+    .get(
+      "/provisioning/:slotId",
+      async ({ params, query, headers, set }) => {
+        const readToken = headers["x-read-token"];
+        if (!readToken)
+          throw new ParleyError("unauthorized", "Send the slot's read token in X-Read-Token.");
+        const until = deps.now() + (query.wait ?? 0) * 1000;
+        for (;;) {
+          const envelope = await deps.provisioning.take(params.slotId, readToken);
+          if (envelope) return { envelope };
+          if (deps.now() >= until) {
+            set.status = 204;
+            return;
+          }
+          await Bun.sleep(POLL_MS);
+        }
+      },
+      {
+        params: SlotParams,
+        query: t.Object({
+          wait: t.Optional(t.Integer({ minimum: 0, maximum: PROVISIONING_MAX_WAIT_S })),
+        }),
+        detail: {
+          summary:
+            "The new device takes the envelope, waiting up to `wait` seconds (204 while none)",
+          tags,
+        },
+      },
+    );
+}

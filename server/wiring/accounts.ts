@@ -1,0 +1,102 @@
+import type { ProtocolContext } from "../../protocol/crypto/context.ts";
+import type { Config } from "../config/schema.ts";
+import { deviceService } from "../domain/accounts/devices.ts";
+import { directoryService } from "../domain/accounts/directory.ts";
+import { inviteService } from "../domain/accounts/invites.ts";
+import { keyService } from "../domain/accounts/keys.ts";
+import { otpService } from "../domain/accounts/otp.ts";
+import { provisioningService } from "../domain/accounts/provisioning.ts";
+import { registrationService } from "../domain/accounts/registration.ts";
+import { tokenService } from "../domain/accounts/tokens.ts";
+import { totpService } from "../domain/accounts/totp.ts";
+import type { EventBus } from "../domain/ports/events.ts";
+import type { OtpSender } from "../domain/ports/otp-sender.ts";
+import type { RateLimiter } from "../domain/ports/rate-limit.ts";
+import type { AccountRoutesDeps } from "../http/routes/context.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Database } from "../store/database.ts";
+import { accountsStore } from "../store/repos/accounts.ts";
+import { auditRepository } from "../store/repos/audit.ts";
+import { authStore } from "../store/repos/auth-store.ts";
+import { contactsStore } from "../store/repos/contacts-store.ts";
+import { devicesStore } from "../store/repos/devices-store.ts";
+import { invitesStore } from "../store/repos/invites-store.ts";
+import { keysStore } from "../store/repos/keys-store.ts";
+import { otpStore, totpStore } from "../store/repos/otp-store.ts";
+import { provisioningStore } from "../store/repos/provisioning-store.ts";
+
+/** Builds the accounts services on a database: what the account routes and admin API use. */
+export async function accountsModule(deps: {
+  config: Config;
+  database: Database;
+  ctx: ProtocolContext;
+  events: EventBus;
+  limiter: RateLimiter;
+  otpSender: OtpSender | undefined;
+  log: Logger;
+}): Promise<AccountRoutesDeps & { accountsStore: ReturnType<typeof accountsStore> }> {
+  const { config, database, ctx, events } = deps;
+  const now = ctx.now;
+  const accounts = accountsStore(database);
+  const devices = devicesStore(database);
+  const auth = authStore(database);
+  const audit = auditRepository(database);
+  const tokens = await tokenService({
+    auth,
+    devices,
+    now,
+    accessTtlS: config.auth.access_token_ttl_s,
+    refreshTtlDays: config.auth.refresh_token_ttl_days,
+  });
+  const invites = inviteService({ invites: invitesStore(database), audit, now });
+  const otp = await otpService({
+    store: otpStore(database),
+    sender: deps.otpSender,
+    secret: (name, make) => auth.secret(name, make, now()),
+    audit,
+    now,
+    log: deps.log,
+  });
+  const totp = totpService({ store: totpStore(database), audit, now });
+  return {
+    config,
+    tokens,
+    registration: registrationService({
+      ctx,
+      mode: config.registration.mode,
+      accounts,
+      invites,
+      otp,
+      totp,
+      tokens,
+      audit,
+    }),
+    devices: deviceService({
+      ctx,
+      accounts,
+      devices,
+      tokens,
+      events,
+      audit,
+      maxDevices: config.registration.max_devices,
+    }),
+    keys: keyService({ ctx, accounts, devices, keys: keysStore(database), events }),
+    directory: directoryService({
+      accounts,
+      contacts: contactsStore(database),
+      events,
+      audit,
+      searchEnabled: config.directory.search,
+      now,
+    }),
+    totp,
+    otp,
+    invites,
+    provisioning: provisioningService({ store: provisioningStore(database), now }),
+    auth,
+    limiter: deps.limiter,
+    events,
+    now,
+    accountsStore: accounts,
+  };
+}

@@ -1,0 +1,128 @@
+import { Elysia, t } from "elysia";
+import { ParleyError } from "../../protocol/errors.ts";
+import type { Principal, TokenService } from "../domain/accounts/tokens.ts";
+import type { DeviceEvent, EventBus } from "../domain/ports/events.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../lib/metrics.ts";
+
+/** The seed's WebSocket keep-alive: a ping every 30 s; two missed pongs close the socket. */
+export const PING_INTERVAL_MS = 30_000;
+/** Largest frame a client may send; key headers and messages travel over HTTP or here later. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+/** A client that reads slower than this many queued bytes is dropped (it catches up later). */
+export const BACKPRESSURE_LIMIT_BYTES = 1024 * 1024;
+
+/** Close codes the client can act on (4000–4999 are the application's). */
+export const CLOSE = { replaced: 4001, revoked: 4003, noPong: 4008 } as const;
+
+interface Connection {
+  principal: Principal;
+  send(frame: object): void;
+  close(code: number, reason: string): void;
+  ping(): void;
+  missedPongs: number;
+  unsubscribe: () => void;
+  timer: ReturnType<typeof setInterval>;
+}
+
+/**
+ * GET /api/v1/ws?ticket=… — one socket per device (a second one replaces the first), opened
+ * with a one-time ticket (browsers cannot send an Authorization header at upgrade). The
+ * server pushes events as JSON frames `{ "type": …, … }`; the client may send
+ * `{ "type": "ping" }`. The messaging issue adds delivery and acknowledgements.
+ */
+export function websocketGateway(deps: {
+  tokens: TokenService;
+  events: EventBus;
+  metrics: Metrics;
+  log: Logger;
+  onConnect?: (principal: Principal) => Promise<void>;
+  pingIntervalMs?: number;
+}) {
+  const byDevice = new Map<string, Connection>();
+  const byId = new Map<string, Connection>();
+  const interval = deps.pingIntervalMs ?? PING_INTERVAL_MS;
+
+  const deliver = (c: Connection) => (event: DeviceEvent) => {
+    c.send(event);
+    if (event.type === "revoked") c.close(CLOSE.revoked, "device revoked");
+  };
+
+  return new Elysia({ name: "ws" }).ws("/ws", {
+    query: t.Object({ ticket: t.String({ minLength: 10, maxLength: 200 }) }),
+    maxPayloadLength: MAX_FRAME_BYTES,
+    backpressureLimit: BACKPRESSURE_LIMIT_BYTES,
+    closeOnBackpressureLimit: true,
+    // resolve runs once per upgrade (beforeHandle would run twice: STACK-NOTES): spend the
+    // ticket here.
+    async resolve({ query }: { query: { ticket: string } }) {
+      return { principal: await deps.tokens.spendWsTicket(query.ticket) };
+    },
+    async open(ws) {
+      const principal = (ws.data as unknown as { principal: Principal }).principal;
+      const previous = byDevice.get(principal.deviceId);
+      if (previous) {
+        previous.send({ type: "replaced" });
+        previous.close(CLOSE.replaced, "replaced by a newer connection");
+      }
+      const connection: Connection = {
+        principal,
+        send: (frame) => {
+          // -1: dropped for backpressure (the socket is closing), 0: not sent.
+          if (ws.send(JSON.stringify(frame)) === -1)
+            deps.log.debug("ws frame dropped", { device: principal.deviceId });
+        },
+        close: (code, reason) => ws.close(code, reason),
+        ping: () => ws.raw.ping(),
+        missedPongs: 0,
+        unsubscribe: () => {},
+        timer: setInterval(() => {
+          if (connection.missedPongs >= 2) {
+            connection.close(CLOSE.noPong, "no pong");
+            return;
+          }
+          connection.missedPongs++;
+          connection.ping();
+        }, interval),
+      };
+      connection.unsubscribe = deps.events.subscribe({
+        ...principal,
+        deliver: deliver(connection),
+      });
+      byDevice.set(principal.deviceId, connection);
+      byId.set(ws.id, connection);
+      deps.metrics.wsConnections.inc();
+      connection.send({ type: "ready", deviceId: principal.deviceId });
+      await deps
+        .onConnect?.(principal)
+        .catch((err) => deps.log.warn("ws on-connect failed", { error: err }));
+    },
+    pong(ws) {
+      const c = byId.get(ws.id);
+      if (c) c.missedPongs = 0;
+    },
+    message(ws, raw) {
+      const c = byId.get(ws.id);
+      if (!c) return;
+      const frame =
+        typeof raw === "object" && raw !== null ? (raw as { type?: unknown }) : undefined;
+      if (frame?.type === "ping") c.send({ type: "pong" });
+      else {
+        const err = new ParleyError(
+          frame ? "invalid_request" : "malformed_body",
+          "Unknown frame type.",
+        );
+        c.send({ type: "error", ...err.toBody() });
+      }
+    },
+    close(ws) {
+      const c = byId.get(ws.id);
+      if (!c) return;
+      byId.delete(ws.id);
+      clearInterval(c.timer);
+      c.unsubscribe();
+      if (byDevice.get(c.principal.deviceId) === c) byDevice.delete(c.principal.deviceId);
+      deps.metrics.wsConnections.dec();
+    },
+  });
+}
