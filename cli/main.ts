@@ -1,5 +1,6 @@
 // The entry of the `parley` binary. It must export nothing (bun build --bytecode).
 import { defineCommand } from "citty";
+import { adminCommand } from "./commands/admin/index.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { run } from "./run.ts";
 import { VERSION } from "./version.ts";
@@ -12,6 +13,7 @@ const main = defineCommand({
   },
   subCommands: {
     serve: serveCommand,
+    admin: adminCommand,
   },
 });
 

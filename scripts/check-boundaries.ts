@@ -70,8 +70,8 @@ const RULES: [string, Check][] = [
   [
     "cli/",
     (t) =>
-      under(t, "server/")
-        ? "only cli/commands/serve.ts may import server/"
+      under(t, "server/") && !under(t, "server/config/")
+        ? "only cli/commands/serve.ts may import server/ (admin commands may read server/config/)"
         : under(t, "web/", "bench/")
           ? "cli/ may not import web/ or bench/"
           : undefined,

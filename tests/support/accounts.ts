@@ -1,0 +1,80 @@
+import type { ProtocolContext } from "../../protocol/crypto/context.ts";
+import { register } from "../../sdk/account.ts";
+import type { ApiClient } from "../../sdk/api-client.ts";
+import type { DeviceState } from "../../sdk/device.ts";
+import { approveLinking, finishLinking, startLinking } from "../../sdk/linking.ts";
+import { apiClient, FEW_PREKEYS, realContext } from "./client.ts";
+import { startTestServer, type TestServer } from "./server.ts";
+
+export interface TestUser {
+  state: DeviceState;
+  api: ApiClient;
+  username: string;
+}
+
+/** A running server in open registration mode, with helpers to make users and devices. */
+export async function accountsFixture(env: Record<string, string> = {}) {
+  const server = await startTestServer({ env: { PARLEY_REGISTRATION_MODE: "open", ...env } });
+  const ctx: ProtocolContext = await realContext();
+  let serial = 0;
+  const fixture = {
+    server,
+    ctx,
+    url: server.url,
+    api: () => apiClient(server.url),
+    /** Registers a user (open mode) with one device. */
+    async user(name = `user${++serial}`): Promise<TestUser> {
+      const api = apiClient(server.url);
+      const { state } = await register(ctx, api, {
+        username: name,
+        proof: { kind: "open" },
+        platform: "cli",
+        prekeyCounts: FEW_PREKEYS,
+      });
+      return { state, api, username: name };
+    },
+    /** Links one more device to a user's account (approved by `approver`). */
+    async linkDevice(approver: TestUser): Promise<TestUser> {
+      const api = apiClient(server.url);
+      const pending = await startLinking(ctx, api);
+      const done = finishLinking(ctx, api, pending, { platform: "web", prekeyCounts: FEW_PREKEYS });
+      await approveLinking(ctx, approver.api, approver.state, pending.payload);
+      const { state } = await done;
+      return { state, api, username: approver.username };
+    },
+    /** Raw HTTP to the server, for the error cases the sdk would never produce. */
+    async http(
+      method: string,
+      path: string,
+      options: {
+        token?: string;
+        body?: unknown;
+        rawBody?: string;
+        headers?: Record<string, string>;
+      } = {},
+    ) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      if (options.body !== undefined || options.rawBody !== undefined)
+        headers["content-type"] ??= "application/json";
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers,
+        body:
+          options.rawBody ??
+          (options.body === undefined ? undefined : JSON.stringify(options.body)),
+      });
+      const text = await res.text();
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {}
+      return { status: res.status, json, text, headers: res.headers };
+    },
+    cleanup: () => server.cleanup(),
+  };
+  return fixture;
+}
+
+export type AccountsFixture = Awaited<ReturnType<typeof accountsFixture>>;
+export type { TestServer };
