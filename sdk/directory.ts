@@ -104,3 +104,28 @@ export async function acknowledgeIdentityChange(
   await trust.identities.saveIdentity(userId, accountKey);
   trust.deviceLists.forget(userId);
 }
+
+/** Another user as the directory shows them (the profile is ciphertext, see sdk/profile.ts). */
+export interface UserSummary {
+  userId: string;
+  username: string;
+  accountKey: string;
+  profileCiphertext?: string;
+  lastSeenAt?: number;
+}
+
+/** Finds a user by exact username; `user_not_found` when there is none. */
+export const findUser = (api: ApiClient, username: string) =>
+  api.request<UserSummary>(
+    "GET",
+    `/api/v1/users/by-username/${encodeURIComponent(username.trim().toLowerCase())}`,
+  );
+
+/** Usernames containing `query` (3 characters at least; `directory_disabled` if turned off). */
+export const searchUsers = async (api: ApiClient, query: string) =>
+  (
+    await api.request<{ users: { userId: string; username: string }[] }>(
+      "GET",
+      `/api/v1/users/search?q=${encodeURIComponent(query)}`,
+    )
+  ).users;

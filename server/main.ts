@@ -131,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const admin = adminApp({
     accounts: accounts.accountsStore,
     invites: accounts.invites,
+    totp: accounts.totp,
     now: ctx.now,
     publicUrl,
     log,
@@ -169,6 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await server.stop(true);
       }
       await limiter.close();
+      await accounts.usernames.close();
       await otpSender?.close?.();
       await database.close();
       log.info("stopped");

@@ -118,17 +118,18 @@ export const Tokens = Type.Object({
 });
 export type Tokens = Static<typeof Tokens>;
 
-export const TokenRequest = Type.Union([
-  Type.Object({
-    grant: Type.Literal("device"),
-    deviceId: Id("The device"),
-    secret: Bytes(32, "Its secret"),
-  }),
-  Type.Object({
-    grant: Type.Literal("refresh"),
-    refreshToken: Type.String({ minLength: 10, maxLength: 200 }),
-  }),
-]);
+/**
+ * POST /auth/token: `grant: "device"` with `deviceId` and `secret`, or `grant: "refresh"` with
+ * `refreshToken`. One object rather than a union, so a wrong field is named in the error.
+ */
+export const TokenRequest = Type.Object({
+  grant: Type.Union([Type.Literal("device"), Type.Literal("refresh")]),
+  deviceId: Type.Optional(Id("The device (grant device)")),
+  secret: Type.Optional(Bytes(32, "Its secret (grant device)")),
+  refreshToken: Type.Optional(
+    Type.String({ minLength: 10, maxLength: 200, description: "grant refresh" }),
+  ),
+});
 
 /** POST /devices: a linked device registers itself, with a device list that adds it. */
 export const LinkDeviceRequest = Type.Object({

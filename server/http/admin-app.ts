@@ -3,14 +3,17 @@ import { Username } from "../../protocol/api/accounts.ts";
 import { ParleyError } from "../../protocol/errors.ts";
 import type { InviteService } from "../domain/accounts/invites.ts";
 import { writeError } from "../domain/accounts/registration.ts";
+import type { TotpService } from "../domain/accounts/totp.ts";
 import type { AccountsStore } from "../domain/ports/accounts.ts";
 import type { UserId } from "../domain/ports.ts";
 import type { Logger } from "../lib/log.ts";
 import { toApiError } from "./error-response.ts";
+import { jsonBodyParser } from "./json-body.ts";
 
 /** How long an admin-created account's claim code stays valid. */
 export const CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
+const ADMIN_MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The admin API, served only on a Unix socket (mode 0600 in the data directory): whoever
@@ -20,12 +23,14 @@ const HOUR_MS = 60 * 60 * 1000;
 export function adminApp(deps: {
   accounts: AccountsStore;
   invites: InviteService;
+  totp: TotpService;
   now: () => number;
   publicUrl: string;
   log: Logger;
 }) {
   const claimLink = (code: string) => `${deps.publicUrl}/claim#${code}`;
   return new Elysia({ prefix: "/admin" })
+    .onParse(jsonBodyParser(ADMIN_MAX_BODY_BYTES))
     .onError(({ code, error, set }) => {
       const e = toApiError(code, error, deps.log);
       set.status = e.status;
@@ -59,6 +64,17 @@ export function adminApp(deps: {
         };
       },
       { body: t.Object({ username: Username, admin: t.Optional(t.Boolean()) }) },
+    )
+    .delete(
+      "/users/:username/totp",
+      async ({ params, set }) => {
+        const account = await deps.accounts.findByUsername(params.username);
+        if (!account || account.deletedAt !== null) throw new ParleyError("user_not_found");
+        if (!(await deps.totp.enrolled(account.id))) throw new ParleyError("totp_not_enrolled");
+        await deps.totp.adminReset(account.id);
+        set.status = 204;
+      },
+      { params: t.Object({ username: Username }) },
     )
     .post(
       "/invites",

@@ -8,6 +8,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { clientAddress, TrustedProxies } from "./client-address.ts";
 import { toApiError } from "./error-response.ts";
+import { jsonBodyParser } from "./json-body.ts";
 import { requestIdFrom, requestMeta, setRequestMeta } from "./request-context.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -28,6 +29,9 @@ export interface AppDeps {
   api?: AnyElysia[];
 }
 
+/** Bun's own request-body bound (its default); see `createApp`. */
+const BUN_BODY_CEILING = 128 * 1024 * 1024;
+
 /**
  * The HTTP application, testable in-process with `app.handle(request)`.
  * Order of one request: onRequest (id, client address, body limit, headers) → route
@@ -42,10 +46,13 @@ export function createApp(deps: AppDeps) {
   if (webFiles.size === 0)
     log.warn("web client not found; serving the API only", { dir: deps.webDir });
 
-  const api = new Elysia({ prefix: API_PREFIX });
+  const api = new Elysia({ prefix: API_PREFIX }).onParse(jsonBodyParser(maxBody));
   for (const routes of deps.api ?? []) api.use(routes);
 
-  return new Elysia({ serve: { maxRequestBodySize: maxBody } })
+  // Bun answers a declared Content-Length over its own limit with a bare 413 before any hook
+  // runs, so its limit is only the outer bound; `onRequest` below and `jsonBodyParser` hold
+  // http.max_body_bytes with a catalogue error.
+  return new Elysia({ serve: { maxRequestBodySize: Math.max(maxBody, BUN_BODY_CEILING) } })
     .onRequest(({ request, server, set }) => {
       const peer = server?.requestIP(request)?.address;
       const meta = {

@@ -13,7 +13,10 @@ export function toApiError(code: string | number, error: unknown, log: Logger): 
   }
   switch (code) {
     case "PARSE":
-      return new ParleyError("malformed_body");
+      // Elysia wraps what a body parser throws (json-body.ts throws catalogue errors).
+      return (error as { cause?: unknown }).cause instanceof ParleyError
+        ? (error as { cause: ParleyError }).cause
+        : new ParleyError("malformed_body");
     case "NOT_FOUND":
       return new ParleyError("not_found");
     case "INVALID_COOKIE_SIGNATURE":

@@ -1,7 +1,35 @@
+import { t } from "elysia";
 import { ParleyError } from "../../protocol/errors.ts";
 import type { Principal, TokenService } from "../domain/accounts/tokens.ts";
 import type { RateLimiter } from "../domain/ports/rate-limit.ts";
 import { requestMeta } from "./request-context.ts";
+
+/**
+ * A whole-number query parameter from 0 to `max`. Elysia's own numeric query coercion
+ * reports a failure without the parameter's name, so the value is checked as digits here and
+ * converted by `queryInteger`.
+ */
+export const QueryInteger = (max: number, description: string) =>
+  t.Optional(t.String({ pattern: "^[0-9]{1,15}$", description: `${description} (0–${max})` }));
+
+/** The value of a `QueryInteger` parameter (400 naming it when over `max`). */
+export function queryInteger(value: string | undefined, max: number, name: string): number {
+  const n = value === undefined ? 0 : Number(value);
+  if (n > max) {
+    throw new ParleyError("invalid_request", `query.${name}: must be at most ${max}`, {
+      field: `query.${name}`,
+    });
+  }
+  return n;
+}
+
+/** A body field that one variant of a request needs: 400 naming it when absent. */
+export function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) {
+    throw new ParleyError("invalid_request", `body.${name}: required`, { field: `body.${name}` });
+  }
+  return value;
+}
 
 /** The bearer token of a request, if any. */
 export function bearerToken(request: Request): string | undefined {

@@ -12,6 +12,8 @@ import { totpService } from "../domain/accounts/totp.ts";
 import type { EventBus } from "../domain/ports/events.ts";
 import type { OtpSender } from "../domain/ports/otp-sender.ts";
 import type { RateLimiter } from "../domain/ports/rate-limit.ts";
+import type { UsernameIndex } from "../domain/ports/username-index.ts";
+import { auditedRateLimiter } from "../domain/rate-limit-audit.ts";
 import type { AccountRoutesDeps } from "../http/routes/context.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Database } from "../store/database.ts";
@@ -24,6 +26,7 @@ import { invitesStore } from "../store/repos/invites-store.ts";
 import { keysStore } from "../store/repos/keys-store.ts";
 import { otpStore, totpStore } from "../store/repos/otp-store.ts";
 import { provisioningStore } from "../store/repos/provisioning-store.ts";
+import { usernameIndexFor } from "./username-index.ts";
 
 /** Builds the accounts services on a database: what the account routes and admin API use. */
 export async function accountsModule(deps: {
@@ -34,16 +37,20 @@ export async function accountsModule(deps: {
   limiter: RateLimiter;
   otpSender: OtpSender | undefined;
   log: Logger;
-}): Promise<AccountRoutesDeps & { accountsStore: ReturnType<typeof accountsStore> }> {
+}): Promise<
+  AccountRoutesDeps & { accountsStore: ReturnType<typeof accountsStore>; usernames: UsernameIndex }
+> {
   const { config, database, ctx, events } = deps;
   const now = ctx.now;
   const accounts = accountsStore(database);
   const devices = devicesStore(database);
   const auth = authStore(database);
   const audit = auditRepository(database);
+  const usernames = usernameIndexFor({ config, accounts, log: deps.log });
   const tokens = await tokenService({
     auth,
     devices,
+    audit,
     now,
     accessTtlS: config.auth.access_token_ttl_s,
     refreshTtlDays: config.auth.refresh_token_ttl_days,
@@ -65,6 +72,7 @@ export async function accountsModule(deps: {
       ctx,
       mode: config.registration.mode,
       accounts,
+      usernames,
       invites,
       otp,
       totp,
@@ -83,6 +91,7 @@ export async function accountsModule(deps: {
     keys: keyService({ ctx, accounts, devices, keys: keysStore(database), events }),
     directory: directoryService({
       accounts,
+      usernames,
       contacts: contactsStore(database),
       events,
       audit,
@@ -94,9 +103,11 @@ export async function accountsModule(deps: {
     invites,
     provisioning: provisioningService({ store: provisioningStore(database), now }),
     auth,
-    limiter: deps.limiter,
+    limiter: auditedRateLimiter(deps.limiter, audit, now),
     events,
     now,
     accountsStore: accounts,
+    // For admin actions that list or unlist an account (a future disable/enable).
+    usernames,
   };
 }

@@ -98,7 +98,8 @@ export function websocketGateway(deps: {
         .catch((err) => deps.log.warn("ws on-connect failed", { error: err }));
     },
     pong(ws) {
-      const c = byId.get(ws.id);
+      // Elysia hands pong the raw Bun socket, whose id lives in its data.
+      const c = byId.get((ws as unknown as { data: { id: string } }).data.id);
       if (c) c.missedPongs = 0;
     },
     message(ws, raw) {

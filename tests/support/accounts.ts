@@ -1,3 +1,5 @@
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import type { ProtocolContext } from "../../protocol/crypto/context.ts";
 import { register } from "../../sdk/account.ts";
 import type { ApiClient } from "../../sdk/api-client.ts";
@@ -13,8 +15,21 @@ export interface TestUser {
 }
 
 /** A running server in open registration mode, with helpers to make users and devices. */
-export async function accountsFixture(env: Record<string, string> = {}) {
-  const server = await startTestServer({ env: { PARLEY_REGISTRATION_MODE: "open", ...env } });
+export async function accountsFixture(
+  env: Record<string, string> = {},
+  options: { now?: () => number; wsPingIntervalMs?: number } = {},
+) {
+  // Every test registers from 127.0.0.1: per-address limits are lifted unless a test sets them.
+  const lifted = {
+    PARLEY_LIMITS_REGISTRATIONS_PER_HOUR: "100000",
+    PARLEY_LIMITS_SIGN_INS_PER_MINUTE: "100000",
+    PARLEY_LIMITS_REQUESTS_PER_MINUTE: "100000",
+    PARLEY_LIMITS_KEY_FETCHES_PER_MINUTE: "100000",
+  };
+  const server = await startTestServer({
+    env: { PARLEY_REGISTRATION_MODE: "open", ...lifted, ...env },
+    ...options,
+  });
   const ctx: ProtocolContext = await realContext();
   let serial = 0;
   const fixture = {
@@ -70,6 +85,23 @@ export async function accountsFixture(env: Record<string, string> = {}) {
         json = text ? JSON.parse(text) : undefined;
       } catch {}
       return { status: res.status, json, text, headers: res.headers };
+    },
+    /** The audit log, oldest first, read from the server's database file. */
+    audit(action?: string) {
+      const db = new Database(join(server.dataDir, "parley.db"), { readonly: true });
+      try {
+        const rows = db
+          .query("SELECT actor, action, target, details FROM audit_log ORDER BY id")
+          .all() as {
+          actor: string;
+          action: string;
+          target: string | null;
+          details: string | null;
+        }[];
+        return rows.filter((r) => action === undefined || r.action === action);
+      } finally {
+        db.close();
+      }
     },
     cleanup: () => server.cleanup(),
   };

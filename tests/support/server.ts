@@ -16,7 +16,13 @@ export interface TestServer {
 
 /** A real server on a free loopback port, with its own data directory and a captured log. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; webDir?: string; api?: AnyElysia[] } = {},
+  options: {
+    env?: Record<string, string>;
+    webDir?: string;
+    api?: AnyElysia[];
+    now?: () => number;
+    wsPingIntervalMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const dir = tempDir("parley-server-");
   const env = {
@@ -34,6 +40,8 @@ export async function startTestServer(
     version: "0.0.0-test",
     webDir: options.webDir ?? "/nonexistent",
     api: options.api,
+    now: options.now,
+    wsPingIntervalMs: options.wsPingIntervalMs,
   });
   return {
     server,

@@ -47,6 +47,26 @@ const usersCreate = defineCommand({
   },
 });
 
+const usersReset2fa = defineCommand({
+  meta: {
+    name: "reset-2fa",
+    description: "Remove a user's TOTP second factor (they lost their authenticator and codes)",
+  },
+  args: {
+    username: { type: "positional", required: true, description: "The user's username" },
+    ...connectionArgs,
+  },
+  async run({ args }) {
+    await adminRequest(
+      adminSocketPath(args),
+      "DELETE",
+      `/users/${encodeURIComponent(args.username)}/totp`,
+    );
+    if (args.json) console.log(JSON.stringify({ reset: args.username }));
+    else console.log(`two-factor authentication removed for ${args.username}`);
+  },
+});
+
 const invitesCreate = defineCommand({
   meta: { name: "create", description: "Create an invite code (shown once)" },
   args: {
@@ -119,7 +139,7 @@ export const adminCommand = defineCommand({
   subCommands: {
     users: defineCommand({
       meta: { name: "users", description: "Manage users" },
-      subCommands: { create: usersCreate },
+      subCommands: { create: usersCreate, "reset-2fa": usersReset2fa },
     }),
     invites: defineCommand({
       meta: { name: "invites", description: "Manage invite codes" },

@@ -101,7 +101,8 @@ export const accountKeys = {
       }),
       meilisearch_url: Type.String({
         default: "",
-        description: "Meilisearch server for the directory search; empty: SQLite full-text search.",
+        description:
+          "Meilisearch server for the directory search; empty: SQLite full-text search. Reindexed from the database at start; while it is unreachable, searches use SQLite.",
       }),
       meilisearch_key: Type.String({ default: "", ...secret, description: "Meilisearch API key." }),
     },

@@ -42,27 +42,28 @@ async function verifiedPrekey(
   };
 }
 
-/** Verifies an upload of prekeys for one device. */
+/** Verifies an upload of prekeys for one device; `at` is where it sits in the request. */
 export async function verifyKeyUpload(
   ctx: ProtocolContext,
   accountKey: AccountPublicKey,
   who: { userId: UserId; deviceId: DeviceId },
   keys: KeyUpload,
+  at: "body" | "body.keys" = "body.keys",
 ): Promise<PrekeyUploadRecord> {
   const many = (list: string[] | undefined, field: string, kind: PrekeyKind) =>
     Promise.all(
-      (list ?? []).map((k, i) => verifiedPrekey(ctx, accountKey, k, `${field}[${i}]`, who, kind)),
+      (list ?? []).map((k, i) => verifiedPrekey(ctx, accountKey, k, `${field}.${i}`, who, kind)),
     );
   const out: PrekeyUploadRecord = {
-    oneTimePrekeys: await many(keys.oneTimePrekeys, "keys.oneTimePrekeys", "one-time"),
-    pqOneTimePrekeys: await many(keys.pqOneTimePrekeys, "keys.pqOneTimePrekeys", "pq-one-time"),
+    oneTimePrekeys: await many(keys.oneTimePrekeys, `${at}.oneTimePrekeys`, "one-time"),
+    pqOneTimePrekeys: await many(keys.pqOneTimePrekeys, `${at}.pqOneTimePrekeys`, "pq-one-time"),
   };
   if (keys.signedPrekey)
     out.signedPrekey = await verifiedPrekey(
       ctx,
       accountKey,
       keys.signedPrekey,
-      "keys.signedPrekey",
+      `${at}.signedPrekey`,
       who,
       "signed",
     );
@@ -71,13 +72,13 @@ export async function verifyKeyUpload(
       ctx,
       accountKey,
       keys.pqLastResort,
-      "keys.pqLastResort",
+      `${at}.pqLastResort`,
       who,
       "pq-last-resort",
     );
   for (const [name, list] of [
-    ["keys.oneTimePrekeys", out.oneTimePrekeys],
-    ["keys.pqOneTimePrekeys", out.pqOneTimePrekeys],
+    [`${at}.oneTimePrekeys`, out.oneTimePrekeys],
+    [`${at}.pqOneTimePrekeys`, out.pqOneTimePrekeys],
   ] as const) {
     if (new Set(list.map((k) => k.keyId)).size !== list.length) {
       throw new ParleyError("invalid_request", `'${name}' repeats a key id`, { field: name });
@@ -114,7 +115,7 @@ export async function verifyNewDevice(
     requireKeys: boolean;
   },
 ): Promise<VerifiedNewDevice> {
-  const certificateBytes = fromBase64Url(input.certificate, "device.certificate");
+  const certificateBytes = fromBase64Url(input.certificate, "body.device.certificate");
   const certificate = await verifyDeviceCertificate(
     ctx,
     input.accountKey,
@@ -124,7 +125,7 @@ export async function verifyNewDevice(
       deviceId: input.deviceId,
     },
   );
-  const listBytes = fromBase64Url(input.deviceList, "deviceList");
+  const listBytes = fromBase64Url(input.deviceList, "body.deviceList");
   const latestSeen = input.latest
     ? { version: input.latest.version, hash: input.latest.hash }
     : undefined;
@@ -138,16 +139,16 @@ export async function verifyNewDevice(
     throw new ParleyError(
       "invalid_certificate",
       "The device list holds another certificate for this device.",
-      { field: "deviceList" },
+      { field: "body.deviceList" },
     );
   }
   if (input.latest === undefined && verified.list.version !== 1) {
     throw new ParleyError("stale_device_list", "A new account's device list starts at version 1.", {
-      field: "deviceList",
+      field: "body.deviceList",
     });
   }
   if (input.latest !== undefined && verified.list.version !== input.latest.version + 1) {
-    throw new ParleyError("stale_device_list", undefined, { field: "deviceList" });
+    throw new ParleyError("stale_device_list", undefined, { field: "body.deviceList" });
   }
   const keys = await verifyKeyUpload(
     ctx,
@@ -160,7 +161,7 @@ export async function verifyNewDevice(
       "invalid_request",
       "A new device must publish a signed prekey and a last-resort PQ prekey.",
       {
-        field: "keys",
+        field: "body.keys",
       },
     );
   }
@@ -183,13 +184,13 @@ export async function verifyShrunkList(
     remaining: readonly string[];
   },
 ): Promise<DeviceListRecord> {
-  const listBytes = fromBase64Url(input.deviceList, "deviceList");
+  const listBytes = fromBase64Url(input.deviceList, "body.deviceList");
   const verified = await verifyDeviceList(ctx, input.accountKey, decodeDeviceList(listBytes), {
     userId: input.userId,
     latestSeen: { version: input.latest.version, hash: input.latest.hash },
   });
   if (verified.list.version !== input.latest.version + 1)
-    throw new ParleyError("stale_device_list", undefined, { field: "deviceList" });
+    throw new ParleyError("stale_device_list", undefined, { field: "body.deviceList" });
   expectMembers(verified.list, input.remaining);
   return { version: verified.list.version, encoded: listBytes, hash: verified.hash };
 }
@@ -201,7 +202,7 @@ function expectMembers(list: DeviceList, ids: readonly string[]): void {
       "stale_device_list",
       "The device list does not hold exactly the account's devices.",
       {
-        field: "deviceList",
+        field: "body.deviceList",
       },
     );
   }

@@ -62,9 +62,9 @@ export function deviceService(deps: {
           identityKey: verified.certificate.identityKey,
           certificate: verified.certificateBytes,
           platform: req.device.platform,
-          secretHash: await sha256Hex(fromBase64Url(req.device.secret, "device.secret")),
+          secretHash: await sha256Hex(fromBase64Url(req.device.secret, "body.device.secret")),
           nameCiphertext: req.device.nameCiphertext
-            ? fromBase64Url(req.device.nameCiphertext, "device.nameCiphertext")
+            ? fromBase64Url(req.device.nameCiphertext, "body.device.nameCiphertext")
             : null,
         },
         deviceList: verified.deviceList,
@@ -103,7 +103,7 @@ export function deviceService(deps: {
     },
 
     async rename(principal: Principal, deviceId: DeviceId, nameCiphertext: string | undefined) {
-      const name = nameCiphertext ? fromBase64Url(nameCiphertext, "nameCiphertext") : null;
+      const name = nameCiphertext ? fromBase64Url(nameCiphertext, "body.nameCiphertext") : null;
       if (!(await deps.devices.rename(principal.userId, deviceId, name)))
         throw new ParleyError("device_not_found");
     },

@@ -4,11 +4,19 @@ import type { UserId } from "../../../protocol/identity/ids.ts";
 import type { AccountRecord, AccountsStore } from "../ports/accounts.ts";
 import type { ContactsStore } from "../ports/directory.ts";
 import type { EventBus } from "../ports/events.ts";
+import type { UsernameIndex } from "../ports/username-index.ts";
 import type { AuditRepository } from "../ports.ts";
 import type { Principal } from "./tokens.ts";
 
 export const SEARCH_LIMIT = 20;
 export const SEARCH_MIN_CHARS = 3;
+
+/**
+ * Whether the directory search may show an account: it has a username and an identity (an
+ * admin-created account appears once claimed), and is neither deleted nor disabled.
+ */
+export const listedInDirectory = (a: AccountRecord): a is AccountRecord & { username: string } =>
+  a.username !== null && a.accountKey !== null && a.deletedAt === null && a.disabledAt === null;
 
 /**
  * Who is who: lookup by exact username, the directory search (when the admin allows it),
@@ -17,6 +25,7 @@ export const SEARCH_MIN_CHARS = 3;
  */
 export function directoryService(deps: {
   accounts: AccountsStore;
+  usernames: UsernameIndex;
   contacts: ContactsStore;
   events: EventBus;
   audit: AuditRepository;
@@ -73,7 +82,18 @@ export function directoryService(deps: {
           field: "query.q",
         });
       }
-      return deps.accounts.searchUsernames(q, SEARCH_LIMIT);
+      // The index only proposes: an account deleted or disabled since it was indexed (an
+      // external index may lag) is dropped, and the username shown is the database's.
+      const hits = await deps.usernames.search(q, SEARCH_LIMIT);
+      const current = new Map(
+        (await deps.accounts.findByIds(hits.map((h) => h.id))).map((a) => [a.id, a]),
+      );
+      return hits.flatMap((hit) => {
+        const account = current.get(hit.id);
+        return account && listedInDirectory(account)
+          ? [{ userId: account.id, username: account.username }]
+          : [];
+      });
     },
 
     async me(principal: Principal) {
@@ -91,7 +111,7 @@ export function directoryService(deps: {
     setProfile: (principal: Principal, ciphertext: string) =>
       deps.accounts.setProfile(
         principal.userId,
-        fromBase64Url(ciphertext, "profileCiphertext"),
+        fromBase64Url(ciphertext, "body.profileCiphertext"),
         deps.now(),
       ),
 
@@ -102,6 +122,7 @@ export function directoryService(deps: {
 
     async deleteAccount(principal: Principal) {
       await deps.accounts.deleteAccount(principal.userId, deps.now());
+      await deps.usernames.remove(principal.userId);
       await deps.audit.append({
         at: deps.now(),
         actor: principal.userId,
@@ -128,7 +149,9 @@ export function directoryService(deps: {
       body: { nicknameCiphertext?: string | null; blocked?: boolean },
     ) {
       if (contactUserId === principal.userId)
-        throw new ParleyError("invalid_request", "You cannot add yourself.", { field: "userId" });
+        throw new ParleyError("invalid_request", "You cannot add yourself.", {
+          field: "params.userId",
+        });
       if (!active(await deps.accounts.findById(contactUserId)))
         throw new ParleyError("user_not_found");
       const nickname =
@@ -136,7 +159,7 @@ export function directoryService(deps: {
           ? undefined
           : body.nicknameCiphertext === null
             ? null
-            : fromBase64Url(body.nicknameCiphertext, "nicknameCiphertext");
+            : fromBase64Url(body.nicknameCiphertext, "body.nicknameCiphertext");
       await deps.contacts.put(
         principal.userId,
         contactUserId,

@@ -34,6 +34,7 @@ export function keyService(deps: {
         asAccountPublicKey(account.accountKey),
         principal,
         upload,
+        "body",
       );
       if (await deps.keys.upload(principal.deviceId, keys, deps.ctx.now())) {
         throw new ParleyError(

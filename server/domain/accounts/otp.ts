@@ -18,7 +18,7 @@ function normalized(destination: { phone?: string | null; email?: string | null 
   if (destination.email && !destination.phone)
     return { channel: "email", to: destination.email.trim().toLowerCase() };
   throw new ParleyError("invalid_request", "Give either a phone number or an email address.", {
-    field: "phone",
+    field: "body.phone",
   });
 }
 

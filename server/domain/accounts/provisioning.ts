@@ -31,7 +31,7 @@ export function provisioningService(deps: { store: ProvisioningStore; now: () =>
     },
 
     async put(slotId: string, envelope: string): Promise<void> {
-      const bytes = fromBase64Url(envelope, "envelope");
+      const bytes = fromBase64Url(envelope, "body.envelope");
       if (!(await deps.store.fill(slotId, bytes, deps.now())))
         throw new ParleyError("provisioning_not_found");
     },

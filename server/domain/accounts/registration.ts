@@ -10,6 +10,7 @@ import type {
   AccountWriteError,
   ProofUse,
 } from "../ports/accounts.ts";
+import type { UsernameIndex } from "../ports/username-index.ts";
 import type { AuditRepository } from "../ports.ts";
 import { verifyNewDevice } from "./device-proof.ts";
 import type { InviteService } from "./invites.ts";
@@ -40,6 +41,7 @@ export function registrationService(deps: {
   ctx: ProtocolContext;
   mode: RegistrationMode;
   accounts: AccountsStore;
+  usernames: UsernameIndex;
   invites: InviteService;
   otp: OtpService;
   totp: TotpService;
@@ -97,7 +99,7 @@ export function registrationService(deps: {
         throw new ParleyError(
           "invalid_request",
           "This proof belongs to another account: use its user id.",
-          { field: "userId" },
+          { field: "body.userId" },
         );
       }
       if (target?.deletedAt) throw new ParleyError("user_not_found");
@@ -106,8 +108,8 @@ export function registrationService(deps: {
       if (target?.accountKey) await deps.totp.requireForReset(target.id, req.secondFactor);
 
       const accountKey = asAccountPublicKey(
-        fromBase64Url(req.accountKey, "accountKey"),
-        "accountKey",
+        fromBase64Url(req.accountKey, "body.accountKey"),
+        "body.accountKey",
       );
       const verified = await verifyNewDevice(ctx, {
         accountKey,
@@ -126,17 +128,17 @@ export function registrationService(deps: {
         identityKey: verified.certificate.identityKey,
         certificate: verified.certificateBytes,
         platform: req.device.platform,
-        secretHash: await sha256Hex(fromBase64Url(req.device.secret, "device.secret")),
+        secretHash: await sha256Hex(fromBase64Url(req.device.secret, "body.device.secret")),
         nameCiphertext: req.device.nameCiphertext
-          ? fromBase64Url(req.device.nameCiphertext, "device.nameCiphertext")
+          ? fromBase64Url(req.device.nameCiphertext, "body.device.nameCiphertext")
           : null,
       };
       const now = ctx.now();
+      const username = target?.username ?? req.username;
+      if (!username)
+        throw new ParleyError("invalid_request", "Choose a username.", { field: "body.username" });
       let refused: AccountWriteError | "not_found" | undefined;
       if (target) {
-        const username = target.username ?? req.username;
-        if (!username)
-          throw new ParleyError("invalid_request", "Choose a username.", { field: "username" });
         refused = await deps.accounts.resetIdentity({
           userId,
           accountKey,
@@ -149,12 +151,10 @@ export function registrationService(deps: {
           now,
         });
       } else {
-        if (!req.username)
-          throw new ParleyError("invalid_request", "Choose a username.", { field: "username" });
         refused = await deps.accounts.createAccount({
           user: {
             id: userId,
-            username: req.username,
+            username,
             accountKey,
             isAdmin: proof.isAdmin,
             phone: proof.phone,
@@ -168,6 +168,8 @@ export function registrationService(deps: {
         });
       }
       if (refused) throw writeError(refused);
+      // New, claimed or reset: the account is listed now (a reset keeps its username).
+      await deps.usernames.put({ id: userId, username });
       const reset = target?.accountKey != null;
       await deps.audit.append({
         at: now,

@@ -5,7 +5,7 @@ import { noblePrimitives } from "../../../protocol/crypto/noble.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import type { DevicesStore } from "../ports/accounts.ts";
 import type { AuthStore } from "../ports/auth.ts";
-import type { DeviceId, UserId } from "../ports.ts";
+import type { AuditRepository, DeviceId, UserId } from "../ports.ts";
 import { randomToken, sameDigest, sha256Hex } from "./secrets.ts";
 
 /** What a verified access token says, after the device has been checked. */
@@ -37,6 +37,7 @@ const JWT_KEY_SECRET = "jwt-ed25519-v1";
 export async function tokenService(deps: {
   auth: AuthStore;
   devices: DevicesStore;
+  audit: AuditRepository;
   now: () => number;
   accessTtlS: number;
   refreshTtlDays: number;
@@ -46,6 +47,15 @@ export async function tokenService(deps: {
   const jwk: JWK = { kty: "OKP", crv: "Ed25519", d: toBase64Url(seed), x: toBase64Url(pub) };
   const privateKey = await importJWK(jwk, "EdDSA");
   const publicKey = await importJWK({ kty: "OKP", crv: "Ed25519", x: jwk.x }, "EdDSA");
+
+  const securityEvent = (action: string, userId: UserId | undefined, deviceId: DeviceId) =>
+    deps.audit.append({
+      at: deps.now(),
+      actor: userId ?? "unknown",
+      action,
+      target: deviceId,
+      details: null,
+    });
 
   async function issue(userId: UserId, deviceId: DeviceId): Promise<IssuedTokens> {
     const now = deps.now();
@@ -113,10 +123,15 @@ export async function tokenService(deps: {
       sameDigest(given, device?.secretHash || "0".repeat(64)) &&
       device !== undefined &&
       device.secretHash !== "";
-    if (!ok || !device) throw new ParleyError("sign_in_failed");
+    if (!ok || !device) {
+      // A wrong secret for a real device is worth an operator's attention; unknown ids are noise.
+      if (device) await securityEvent("device.sign_in_failed", device.userId, device.deviceId);
+      throw new ParleyError("sign_in_failed");
+    }
     if (device.deviceRevokedAt !== null) throw new ParleyError("device_revoked");
     if (device.userDeletedAt !== null) throw new ParleyError("sign_in_failed");
     if (device.userDisabledAt !== null) throw new ParleyError("account_disabled");
+    await securityEvent("device.sign_in", device.userId, device.deviceId);
     return issue(device.userId, device.deviceId);
   }
 
@@ -128,11 +143,16 @@ export async function tokenService(deps: {
       tokenHash: await sha256Hex(secret),
       now: deps.now(),
     });
-    if (spent === "reused") throw new ParleyError("refresh_token_reused");
     if (spent === "invalid") throw new ParleyError("refresh_token_invalid");
+    if (spent.reused) {
+      const owner = await deps.devices.authInfo(spent.deviceId);
+      await securityEvent("device.refresh_token_reused", owner?.userId, spent.deviceId);
+      throw new ParleyError("refresh_token_reused");
+    }
     const device = await deps.devices.authInfo(spent.deviceId);
     if (!device || device.deviceRevokedAt !== null || device.userDeletedAt !== null)
       throw new ParleyError("device_revoked");
+    if (spent.revoked) throw new ParleyError("refresh_token_invalid");
     if (device.userDisabledAt !== null) throw new ParleyError("account_disabled");
     return issue(device.userId, device.deviceId);
   }

@@ -135,6 +135,13 @@ export interface AccountsStore {
   }): Promise<AccountWriteError | undefined>;
   findById(id: UserId): Promise<AccountRecord | undefined>;
   findByUsername(username: string): Promise<AccountRecord | undefined>;
+  /** The accounts with these ids, in no particular order; unknown ids are left out. */
+  findByIds(ids: UserId[]): Promise<AccountRecord[]>;
+  /**
+   * Accounts in id order after `afterId` (from the first when undefined), at most `limit`:
+   * a full pass over every account, deleted ones included, such as the search reindex.
+   */
+  listAfter(afterId: UserId | undefined, limit: number): Promise<AccountRecord[]>;
   findByContact(contact: { phone?: string; email?: string }): Promise<AccountRecord | undefined>;
   searchUsernames(query: string, limit: number): Promise<{ id: UserId; username: string }[]>;
   setProfile(id: UserId, ciphertext: Uint8Array, now: number): Promise<void>;

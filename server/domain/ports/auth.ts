@@ -13,13 +13,14 @@ export interface AuthStore {
   /**
    * Spends a refresh token: when it is current, marks it used and returns its device. When it
    * was already used, that is reuse: every refresh token of the device is revoked, access
-   * tokens issued before now are refused, and "reused" is returned.
+   * tokens issued before now are refused, and `reused` is returned with the device. A token
+   * revoked before (reuse, device removed) is `revoked`, with its device.
    */
   spendRefreshToken(input: {
     id: string;
     tokenHash: string;
     now: number;
-  }): Promise<{ deviceId: DeviceId } | "reused" | "invalid">;
+  }): Promise<{ deviceId: DeviceId; reused?: true; revoked?: true } | "invalid">;
   /** Revokes every token of a device (refresh tokens; access tokens issued before now). */
   revokeDeviceTokens(deviceId: DeviceId, now: number): Promise<void>;
 

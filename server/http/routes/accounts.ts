@@ -8,7 +8,7 @@ import {
 } from "../../../protocol/api/accounts.ts";
 import { fromBase64Url } from "../../../protocol/api/base64.ts";
 import type { DeviceId } from "../../../protocol/identity/ids.ts";
-import { clientKey, enforceLimit, HOUR, MINUTE } from "../guards.ts";
+import { clientKey, enforceLimit, HOUR, MINUTE, required } from "../guards.ts";
 import { type AccountRoutesDeps, routeKit } from "./context.ts";
 
 /** Registration, sign-in, the account itself, TOTP and one-time codes. */
@@ -49,9 +49,12 @@ export function accountRoutes(deps: AccountRoutesDeps) {
             limits.sign_ins_per_minute,
             MINUTE,
           );
-          return body.grant === "device"
-            ? deps.tokens.signIn(body.deviceId as DeviceId, fromBase64Url(body.secret, "secret"))
-            : deps.tokens.refresh(body.refreshToken);
+          if (body.grant === "refresh")
+            return deps.tokens.refresh(required(body.refreshToken, "refreshToken"));
+          return deps.tokens.signIn(
+            required(body.deviceId, "deviceId") as DeviceId,
+            fromBase64Url(required(body.secret, "secret"), "body.secret"),
+          );
         }),
       {
         body: TokenRequest,

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { Bytes, Id, LinkDeviceRequest, Tokens } from "../../../protocol/api/accounts.ts";
 import type { DeviceId, UserId } from "../../../protocol/identity/ids.ts";
-import { clientKey, enforceLimit, HOUR } from "../guards.ts";
+import { clientKey, enforceLimit, HOUR, QueryInteger, queryInteger } from "../guards.ts";
 import { type AccountRoutesDeps, routeKit } from "./context.ts";
 
 const DeviceParams = t.Object({ deviceId: Id("A device of this account") });
@@ -83,12 +83,17 @@ export function deviceRoutes(deps: AccountRoutesDeps) {
         deadline(async () => {
           await signedIn(request, "protocol");
           return {
-            lists: await deps.devices.deviceLists(params.userId as UserId, query.since ?? 0),
+            lists: await deps.devices.deviceLists(
+              params.userId as UserId,
+              queryInteger(query.since, Number.MAX_SAFE_INTEGER, "since"),
+            ),
           };
         }),
       {
         params: t.Object({ userId: Id("The user") }),
-        query: t.Object({ since: t.Optional(t.Integer({ minimum: 0 })) }),
+        query: t.Object({
+          since: QueryInteger(Number.MAX_SAFE_INTEGER, "Versions after this one"),
+        }),
         detail: {
           summary: "A user's signed device lists after version `since` (the newest last)",
           tags,

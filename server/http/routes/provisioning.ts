@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { Bytes, Id } from "../../../protocol/api/accounts.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import { MAX_PROVISIONING_ENVELOPE_BYTES } from "../../domain/accounts/provisioning.ts";
-import { clientKey, enforceLimit, HOUR } from "../guards.ts";
+import { clientKey, enforceLimit, HOUR, QueryInteger, queryInteger } from "../guards.ts";
 import { type AccountRoutesDeps, routeKit } from "./context.ts";
 
 /** How long a GET may wait for the envelope (long polling; exempt from the API deadline). */
@@ -60,7 +60,7 @@ export function provisioningRoutes(deps: AccountRoutesDeps) {
         const readToken = headers["x-read-token"];
         if (!readToken)
           throw new ParleyError("unauthorized", "Send the slot's read token in X-Read-Token.");
-        const until = deps.now() + (query.wait ?? 0) * 1000;
+        const until = deps.now() + queryInteger(query.wait, PROVISIONING_MAX_WAIT_S, "wait") * 1000;
         for (;;) {
           const envelope = await deps.provisioning.take(params.slotId, readToken);
           if (envelope) return { envelope };
@@ -74,7 +74,7 @@ export function provisioningRoutes(deps: AccountRoutesDeps) {
       {
         params: SlotParams,
         query: t.Object({
-          wait: t.Optional(t.Integer({ minimum: 0, maximum: PROVISIONING_MAX_WAIT_S })),
+          wait: QueryInteger(PROVISIONING_MAX_WAIT_S, "Seconds to wait for the envelope"),
         }),
         detail: {
           summary:

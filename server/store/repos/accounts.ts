@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type {
   AccountRecord,
   AccountsStore,
@@ -138,6 +138,20 @@ export function accountsStore(database: Database): AccountsStore {
 
     findById: (id) => one(eq(users.id, id)),
     findByUsername: (username) => one(eq(users.username, username)),
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = await database.db.select().from(users).where(inArray(users.id, ids));
+      return rows.map(toAccount);
+    },
+    async listAfter(afterId, limit) {
+      const rows = await database.db
+        .select()
+        .from(users)
+        .where(afterId === undefined ? undefined : gt(users.id, afterId))
+        .orderBy(asc(users.id))
+        .limit(limit);
+      return rows.map(toAccount);
+    },
     async findByContact({ phone, email }) {
       if (!phone && !email) return undefined;
       const [row] = await database.db

@@ -19,8 +19,9 @@ export function authStore(database: Database): AuthStore {
           .from(refreshTokens)
           .where(eq(refreshTokens.id, id))
           .limit(1);
-        if (!row || row.tokenHash !== tokenHash || row.revokedAt !== null || row.expiresAt <= now)
-          return "invalid" as const;
+        if (!row || row.tokenHash !== tokenHash || row.expiresAt <= now) return "invalid" as const;
+        if (row.revokedAt !== null)
+          return { deviceId: row.deviceId as DeviceId, revoked: true as const };
         if (row.usedAt !== null) {
           // Reuse: someone else holds a copy. Everything of this device is cut off.
           await tx
@@ -31,7 +32,7 @@ export function authStore(database: Database): AuthStore {
             .update(deviceSecrets)
             .set({ tokensRevokedAt: now })
             .where(eq(deviceSecrets.deviceId, row.deviceId));
-          return "reused" as const;
+          return { deviceId: row.deviceId as DeviceId, reused: true as const };
         }
         await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, id));
         return { deviceId: row.deviceId as DeviceId };

@@ -133,17 +133,20 @@ export function devicesStore(database: Database): DevicesStore {
             .returning({ id: devices.id });
           if (revoked.length === 0) throw new WriteRefusal("not_found");
           await appendDeviceList(tx, userId, deviceList, previousHash, now);
-          // The device keeps its row (so its tokens get a clear answer); what it could use goes.
-          for (const table of [
-            signedPrekeys,
-            oneTimePrekeys,
-            pqPrekeys,
-            refreshTokens,
-            wsTickets,
-            deviceSecrets,
-          ]) {
+          // What the device could use goes. Its row, the hash of its secret and its spent
+          // refresh tokens stay, so a device that was offline is told `device_revoked` when it
+          // comes back, instead of an error that looks like a wrong secret.
+          for (const table of [signedPrekeys, oneTimePrekeys, pqPrekeys, wsTickets]) {
             await tx.delete(table).where(eq(table.deviceId, deviceId));
           }
+          await tx
+            .update(refreshTokens)
+            .set({ revokedAt: now })
+            .where(and(eq(refreshTokens.deviceId, deviceId), isNull(refreshTokens.revokedAt)));
+          await tx
+            .update(deviceSecrets)
+            .set({ tokensRevokedAt: now, nameCiphertext: null })
+            .where(eq(deviceSecrets.deviceId, deviceId));
         }),
       );
     },
