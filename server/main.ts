@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     log,
     pingIntervalMs: options.wsPingIntervalMs,
-    onConnect: (p) => accounts.accountsStore.touchLastSeen(p.userId, p.deviceId, ctx.now()),
+    onPresence: (p) => accounts.accountsStore.touchLastSeen(p.userId, p.deviceId, ctx.now()),
   });
   const app = createApp({
     config,

@@ -1,5 +1,6 @@
 import type { ProtocolContext } from "../../protocol/crypto/context.ts";
 import type { Config } from "../config/schema.ts";
+import { deviceAnnouncer } from "../domain/accounts/device-announcer.ts";
 import { deviceService } from "../domain/accounts/devices.ts";
 import { directoryService } from "../domain/accounts/directory.ts";
 import { inviteService } from "../domain/accounts/invites.ts";
@@ -47,6 +48,8 @@ export async function accountsModule(deps: {
   const auth = authStore(database);
   const audit = auditRepository(database);
   const usernames = usernameIndexFor({ config, accounts, log: deps.log });
+  const contacts = contactsStore(database);
+  const announce = deviceAnnouncer({ events, contacts });
   const tokens = await tokenService({
     auth,
     devices,
@@ -70,6 +73,7 @@ export async function accountsModule(deps: {
     tokens,
     registration: registrationService({
       ctx,
+      announce,
       mode: config.registration.mode,
       accounts,
       usernames,
@@ -81,6 +85,7 @@ export async function accountsModule(deps: {
     }),
     devices: deviceService({
       ctx,
+      announce,
       accounts,
       devices,
       tokens,
@@ -92,7 +97,7 @@ export async function accountsModule(deps: {
     directory: directoryService({
       accounts,
       usernames,
-      contacts: contactsStore(database),
+      contacts,
       events,
       audit,
       searchEnabled: config.directory.search,

@@ -36,12 +36,17 @@ export function websocketGateway(deps: {
   events: EventBus;
   metrics: Metrics;
   log: Logger;
-  onConnect?: (principal: Principal) => Promise<void>;
+  /** Called when a device connects and when it disconnects (last seen). */
+  onPresence?: (principal: Principal) => Promise<void>;
   pingIntervalMs?: number;
 }) {
   const byDevice = new Map<string, Connection>();
   const byId = new Map<string, Connection>();
   const interval = deps.pingIntervalMs ?? PING_INTERVAL_MS;
+  const presence = (principal: Principal) =>
+    deps
+      .onPresence?.(principal)
+      .catch((err) => deps.log.warn("ws presence failed", { error: err }));
 
   const deliver = (c: Connection) => (event: DeviceEvent) => {
     c.send(event);
@@ -93,9 +98,7 @@ export function websocketGateway(deps: {
       byId.set(ws.id, connection);
       deps.metrics.wsConnections.inc();
       connection.send({ type: "ready", deviceId: principal.deviceId });
-      await deps
-        .onConnect?.(principal)
-        .catch((err) => deps.log.warn("ws on-connect failed", { error: err }));
+      await presence(principal);
     },
     pong(ws) {
       // Elysia hands pong the raw Bun socket, whose id lives in its data.
@@ -124,6 +127,7 @@ export function websocketGateway(deps: {
       c.unsubscribe();
       if (byDevice.get(c.principal.deviceId) === c) byDevice.delete(c.principal.deviceId);
       deps.metrics.wsConnections.dec();
+      void presence(c.principal);
     },
   });
 }

@@ -12,6 +12,7 @@ import {
 } from "../../sdk/directory.ts";
 import { accountsFixture } from "../support/accounts.ts";
 import { apiClient, FEW_PREKEYS } from "../support/client.ts";
+import { openSocket } from "../support/ws.ts";
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -250,6 +251,8 @@ describe("OTP mode (console provider)", async () => {
     expect(
       (await fetchVerifiedBundles(f.ctx, contactApi, state.userId, trust)).devices,
     ).toHaveLength(1);
+    await contactApi.request("PUT", `/api/v1/contacts/${state.userId}`, { body: {} });
+    const contactSocket = await openSocket(f.url, contactApi);
     // Quinn enrols TOTP.
     const { secret } = await api.request<{ secret: string }>("POST", "/api/v1/account/totp");
     const totp = new TOTP({ secret: Secret.fromBase32(secret) });
@@ -286,6 +289,13 @@ describe("OTP mode (console provider)", async () => {
       secondFactor: { recoveryCode: recoveryCodes[0]! },
     });
     expect(newState.userId).toBe(state.userId);
+    // The contact's connected device is told at once.
+    expect(await contactSocket.next("device_changed")).toMatchObject({
+      userId: state.userId,
+      change: "reset",
+      deviceListVersion: 1,
+    });
+    contactSocket.ws.close();
     // The old device is gone; the account key changed, so the contact sees a new safety number.
     expect(await codeOf(api.request("GET", "/api/v1/account"))).toMatch(
       /invalid_token|device_revoked/,

@@ -143,8 +143,46 @@ describe("WebSocket", () => {
     socket.ws.close();
   });
 
-  test("linking a device tells the account's devices; revoking one closes its socket", async () => {
+  test("last seen is when a device was last connected, shown only as its owner allows", async () => {
     const alice = await f.user();
+    const bob = await f.user();
+    const stranger = await f.user();
+    // By default, only the user's contacts see it.
+    await alice.api.request("PUT", `/api/v1/contacts/${bob.state.userId}`, { body: {} });
+    const seenBy = async (viewer: typeof bob) =>
+      (
+        await viewer.api.request<{ lastSeenAt?: number }>(
+          "GET",
+          `/api/v1/users/${alice.state.userId}`,
+        )
+      ).lastSeenAt;
+    const seen = () => seenBy(bob);
+    const socket = await openSocket(f.url, alice.api);
+    const connectedAt = clock;
+    for (let i = 0; i < 100 && (await seen()) !== connectedAt; i++) await Bun.sleep(10);
+    expect(await seen()).toBe(connectedAt);
+    expect(await seenBy(stranger)).toBeUndefined();
+    clock += 60_000;
+    socket.ws.close();
+    await socket.closed();
+    for (let i = 0; i < 100 && (await seen()) !== clock; i++) await Bun.sleep(10);
+    expect(await seen()).toBe(clock);
+    await alice.api.request("PUT", "/api/v1/account/settings", {
+      body: { lastSeenVisibility: "nobody" },
+    });
+    expect(await seen()).toBeUndefined();
+  });
+
+  test("linking a device tells the account's devices and contacts; revoking one closes its socket", async () => {
+    const alice = await f.user();
+    const bob = await f.user();
+    const carol = await f.user();
+    await bob.api.request("PUT", `/api/v1/contacts/${alice.state.userId}`, { body: {} });
+    await carol.api.request("PUT", `/api/v1/contacts/${alice.state.userId}`, {
+      body: { blocked: true },
+    });
+    const bobSocket = await openSocket(f.url, bob.api);
+    const carolSocket = await openSocket(f.url, carol.api);
     const phoneSocket = await openSocket(f.url, alice.api);
     const laptop = await f.linkDevice(alice);
     const added = await phoneSocket.next("device_changed");
@@ -159,6 +197,13 @@ describe("WebSocket", () => {
     expect((await laptopSocket.closed()).code).toBe(4003);
     expect(await codeOf(laptop.api.request("GET", "/api/v1/account"))).toBe("device_revoked");
     expect(await codeOf(signIn(apiClient(f.url), laptop.state))).toBe("device_revoked");
-    phoneSocket.ws.close();
+    // A contact hears of both changes, so it stops encrypting to the laptop; a user who
+    // blocked alice hears nothing.
+    const changes = () =>
+      bobSocket.frames.filter((e) => e.type === "device_changed").map((e) => e.change);
+    for (let i = 0; i < 100 && changes().length < 2; i++) await Bun.sleep(10);
+    expect(changes()).toEqual(["added", "removed"]);
+    expect(carolSocket.frames.filter((e) => e.type === "device_changed")).toEqual([]);
+    for (const s of [phoneSocket, bobSocket, carolSocket]) s.ws.close();
   });
 });

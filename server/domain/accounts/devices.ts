@@ -8,6 +8,7 @@ import { asAccountPublicKey } from "../../../protocol/identity/keys.ts";
 import type { AccountsStore, DevicesStore } from "../ports/accounts.ts";
 import type { EventBus } from "../ports/events.ts";
 import type { AuditRepository } from "../ports.ts";
+import type { DeviceAnnouncer } from "./device-announcer.ts";
 import { verifyNewDevice, verifyShrunkList } from "./device-proof.ts";
 import { writeError } from "./registration.ts";
 import { sha256Hex } from "./secrets.ts";
@@ -24,6 +25,7 @@ export function deviceService(deps: {
   devices: DevicesStore;
   tokens: TokenService;
   events: EventBus;
+  announce: DeviceAnnouncer;
   audit: AuditRepository;
   maxDevices: number;
 }) {
@@ -81,12 +83,7 @@ export function deviceService(deps: {
         target: deviceId,
         details: { version: verified.deviceList.version },
       });
-      deps.events.toUser(userId, {
-        type: "device_changed",
-        userId,
-        deviceListVersion: verified.deviceList.version,
-        change: "added",
-      });
+      await deps.announce(userId, verified.deviceList.version, "added");
       return deps.tokens.issue(userId, deviceId);
     },
 
@@ -139,12 +136,7 @@ export function deviceService(deps: {
         details: { by: principal.deviceId, version: list.version },
       });
       deps.events.toDevice(deviceId, { type: "revoked" });
-      deps.events.toUser(principal.userId, {
-        type: "device_changed",
-        userId: principal.userId,
-        deviceListVersion: list.version,
-        change: "removed",
-      });
+      await deps.announce(principal.userId, list.version, "removed");
     },
 
     /** The newest signed device list of a user, and every version after `since`. */

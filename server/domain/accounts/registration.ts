@@ -12,6 +12,7 @@ import type {
 } from "../ports/accounts.ts";
 import type { UsernameIndex } from "../ports/username-index.ts";
 import type { AuditRepository } from "../ports.ts";
+import type { DeviceAnnouncer } from "./device-announcer.ts";
 import { verifyNewDevice } from "./device-proof.ts";
 import type { InviteService } from "./invites.ts";
 import type { OtpService } from "./otp.ts";
@@ -46,6 +47,7 @@ export function registrationService(deps: {
   otp: OtpService;
   totp: TotpService;
   tokens: TokenService;
+  announce: DeviceAnnouncer;
   audit: AuditRepository;
 }) {
   const { ctx } = deps;
@@ -178,6 +180,7 @@ export function registrationService(deps: {
         target: deviceId,
         details: { proof: proof.use.kind, admin: proof.isAdmin },
       });
+      if (reset) await deps.announce(userId, verified.deviceList.version, "reset");
       return { ...(await deps.tokens.issue(userId, deviceId)), reset };
     },
   };

@@ -52,6 +52,8 @@ export interface ContactsStore {
   remove(userId: UserId, contactUserId: UserId): Promise<boolean>;
   /** Has `userId` blocked `otherUserId`? (Messaging rejects what a blocked user sends.) */
   isBlocked(userId: UserId, otherUserId: UserId): Promise<boolean>;
+  /** The users who have `userId` among their contacts, blocks aside. */
+  listedBy(userId: UserId): Promise<UserId[]>;
   /** Is `otherUserId` among `userId`'s contacts (not blocked)? For last-seen visibility. */
   isContact(userId: UserId, otherUserId: UserId): Promise<boolean>;
 }

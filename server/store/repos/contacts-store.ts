@@ -47,6 +47,13 @@ export function contactsStore(database: Database): ContactsStore {
         .limit(1);
       return row?.blocked === true;
     },
+    async listedBy(userId) {
+      const rows = await database.db
+        .select({ owner: contacts.userId })
+        .from(contacts)
+        .where(and(eq(contacts.contactUserId, userId), eq(contacts.blocked, false)));
+      return rows.map((r) => r.owner as UserId);
+    },
     async isContact(userId, other) {
       const [row] = await database.db
         .select({ blocked: contacts.blocked })
