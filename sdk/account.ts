@@ -5,6 +5,7 @@ import { encodeDeviceCertificate } from "../protocol/identity/device-certificate
 import { encodeDeviceList, signDeviceList } from "../protocol/identity/device-list.ts";
 import type { DeviceId, UserId } from "../protocol/identity/ids.ts";
 import { asAccountSecretKey } from "../protocol/identity/keys.ts";
+import { encryptDeviceName } from "../protocol/profile/device-name.ts";
 import type { ApiClient } from "./api-client.ts";
 import {
   type DeviceState,
@@ -22,6 +23,7 @@ export type RegistrationProof = RegisterRequest["proof"];
  * Creates an account with this device as its first (or, when the proof belongs to an
  * existing account, resets that account's identity): a new account key, this device's
  * keys, device list version 1, all signed here; the server only checks the signatures.
+ * A bad `deviceName` throws before anything is sent.
  */
 export async function register(
   ctx: ProtocolContext,
@@ -33,20 +35,26 @@ export async function register(
     /** The account to reset or claim; a new id is chosen otherwise. */
     userId?: string;
     secondFactor?: RegisterRequest["secondFactor"];
-    nameCiphertext?: Uint8Array;
+    /** This device's name (1–64 characters), encrypted here for the account's devices only. */
+    deviceName?: string;
     prekeyCounts?: { oneTime: number; pqOneTime: number };
   },
 ): Promise<{ state: DeviceState; tokens: Tokens }> {
   const accountKeyPair = await ctx.prims.ed25519.generateKeyPair(ctx.rng);
   const userId = (input.userId ?? uuidV7(ctx.rng, ctx.now)) as UserId;
   const deviceId = uuidV7(ctx.rng, ctx.now) as DeviceId;
+  const accountSecretKey = asAccountSecretKey(accountKeyPair.secretKey);
+  const nameCiphertext =
+    input.deviceName === undefined
+      ? undefined
+      : await encryptDeviceName(ctx, accountSecretKey, userId, deviceId, input.deviceName);
   const state = await newDeviceState(ctx, {
     userId,
     deviceId,
     platform: input.platform,
     accountKeyPair,
   });
-  state.deviceList = await signDeviceList(ctx, asAccountSecretKey(accountKeyPair.secretKey), {
+  state.deviceList = await signDeviceList(ctx, accountSecretKey, {
     userId,
     version: 1,
     previousHash: new Uint8Array(32),
@@ -60,7 +68,7 @@ export async function register(
       secret: toBase64Url(state.deviceSecret),
       platform: input.platform,
       certificate: toBase64Url(encodeDeviceCertificate(state.certificate)),
-      ...(input.nameCiphertext ? { nameCiphertext: toBase64Url(input.nameCiphertext) } : {}),
+      ...(nameCiphertext ? { nameCiphertext: toBase64Url(nameCiphertext) } : {}),
     },
     deviceList: toBase64Url(encodeDeviceList(state.deviceList)),
     keys: await initialPrekeys(ctx, state, input.prekeyCounts),
@@ -81,6 +89,30 @@ export async function signIn(api: ApiClient, state: DeviceState): Promise<Tokens
   });
   await api.setTokens(tokens);
   return tokens;
+}
+
+/**
+ * Deletes this account: its keys, devices, tokens and profile go at once (the id stays as a
+ * tombstone; the username is free again after 30 days). Every device's token stops working.
+ */
+export async function deleteAccount(api: ApiClient): Promise<void> {
+  await api.request("DELETE", "/api/v1/account");
+}
+
+/** Who may see when this account was last online. */
+export type LastSeenVisibility = "everyone" | "contacts" | "nobody";
+
+/**
+ * Sets who sees this account's last-seen time: everyone signed in, only the users this
+ * account has added as contacts, or nobody.
+ */
+export async function setLastSeenVisibility(
+  api: ApiClient,
+  visibility: LastSeenVisibility,
+): Promise<void> {
+  await api.request("PUT", "/api/v1/account/settings", {
+    body: { lastSeenVisibility: visibility },
+  });
 }
 
 /** Publishes more one-time prekeys when the server says the device is running low. */

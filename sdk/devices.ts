@@ -1,5 +1,8 @@
+import type { Static } from "@sinclair/typebox";
+import type { DeviceInfo } from "../protocol/api/accounts.ts";
 import { fromBase64Url, toBase64Url } from "../protocol/api/base64.ts";
 import type { ProtocolContext } from "../protocol/crypto/context.ts";
+import { ParleyError } from "../protocol/errors.ts";
 import {
   type DeviceList,
   decodeDeviceList,
@@ -11,32 +14,84 @@ import {
   diffDeviceLists,
   verifyDeviceList,
 } from "../protocol/identity/device-list-verify.ts";
-import type { UserId } from "../protocol/identity/ids.ts";
+import { parseDeviceId, type UserId } from "../protocol/identity/ids.ts";
 import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
+import { decryptDeviceName, encryptDeviceName } from "../protocol/profile/device-name.ts";
 import type { ApiClient } from "./api-client.ts";
 import type { DeviceState, Platform } from "./device.ts";
 
+/** One of this account's devices, as the server lists it, with its name decrypted. */
 export interface DeviceSummary {
   deviceId: string;
   platform: Platform;
-  nameCiphertext?: string;
+  /** Absent when no name was set, or when it does not open (set under an older account key). */
+  name?: string;
   createdAt: number;
   lastActiveAt?: number;
   current: boolean;
 }
 
-/** This account's devices, as the server lists them. */
-export const listDevices = (api: ApiClient) =>
-  api.request<DeviceSummary[]>("GET", "/api/v1/devices");
-
-export const renameDevice = (
+/**
+ * This account's devices, with names decrypted by the account key. A name that does not
+ * open leaves `name` out instead of failing the whole list.
+ */
+export async function listDevices(
+  ctx: ProtocolContext,
   api: ApiClient,
+  state: DeviceState,
+): Promise<DeviceSummary[]> {
+  const devices = await api.request<Static<typeof DeviceInfo>[]>("GET", "/api/v1/devices");
+  return Promise.all(
+    devices.map(async ({ nameCiphertext, ...device }) => {
+      const name = nameCiphertext
+        ? await openDeviceName(ctx, state, device.deviceId, nameCiphertext)
+        : undefined;
+      return { ...device, ...(name !== undefined ? { name } : {}) };
+    }),
+  );
+}
+
+async function openDeviceName(
+  ctx: ProtocolContext,
+  state: DeviceState,
   deviceId: string,
-  nameCiphertext: Uint8Array | undefined,
-) =>
-  api.request("PATCH", `/api/v1/devices/${deviceId}`, {
-    body: nameCiphertext ? { nameCiphertext: toBase64Url(nameCiphertext) } : {},
-  });
+  nameCiphertext: string,
+): Promise<string | undefined> {
+  try {
+    return await decryptDeviceName(
+      ctx,
+      asAccountSecretKey(state.accountKeyPair.secretKey),
+      state.userId,
+      parseDeviceId(deviceId),
+      fromBase64Url(nameCiphertext, "nameCiphertext"),
+    );
+  } catch (err) {
+    if (err instanceof ParleyError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Names one of this account's devices (`undefined` clears the name). The name is encrypted
+ * under the account key, bound to the account and the device: only the account's own
+ * devices can read it. Names are 1–64 characters (protocol/profile/device-name.ts).
+ */
+export async function renameDevice(
+  ctx: ProtocolContext,
+  api: ApiClient,
+  state: DeviceState,
+  deviceId: string,
+  name: string | undefined,
+): Promise<void> {
+  const id = parseDeviceId(deviceId);
+  const accountKey = asAccountSecretKey(state.accountKeyPair.secretKey);
+  const sealed =
+    name === undefined
+      ? undefined
+      : await encryptDeviceName(ctx, accountKey, state.userId, id, name);
+  const body = sealed ? { nameCiphertext: toBase64Url(sealed) } : {};
+  await api.request("PATCH", `/api/v1/devices/${id}`, { body });
+}
 
 /**
  * Removes a device: signs the next device-list version without it (with the account key)

@@ -13,6 +13,7 @@ import {
 import { verifyDeviceList } from "../protocol/identity/device-list-verify.ts";
 import type { DeviceId } from "../protocol/identity/ids.ts";
 import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
+import { encodeDeviceName, encryptDeviceName } from "../protocol/profile/device-name.ts";
 import { parseLinkCode } from "../protocol/provisioning/link-code.ts";
 import {
   createLinkRequest,
@@ -82,7 +83,9 @@ export async function approveLinking(
 
 /**
  * New device: waits for the envelope (long polling, until the slot expires), then registers
- * itself. Returns its state, tokens and the sender keys it received (install them).
+ * itself, with `deviceName` encrypted under the account key it received. Returns its state,
+ * tokens and the sender keys it received (install them). A bad `deviceName` throws before
+ * the envelope is fetched, so the link is not spent on it.
  */
 export async function finishLinking(
   ctx: ProtocolContext,
@@ -90,10 +93,12 @@ export async function finishLinking(
   pending: PendingLink,
   options: {
     platform: Platform;
-    nameCiphertext?: Uint8Array;
+    /** This device's name (1–64 characters); only the account's devices can read it. */
+    deviceName?: string;
     prekeyCounts?: { oneTime: number; pqOneTime: number };
   },
 ): Promise<{ state: DeviceState; tokens: Tokens; senderKeys: SenderKeyDistribution[] }> {
+  if (options.deviceName !== undefined) encodeDeviceName(options.deviceName);
   let envelope: string | undefined;
   while (!envelope) {
     if (ctx.now() > pending.expiresAt) throw new ParleyError("provisioning_not_found");
@@ -122,12 +127,21 @@ export async function finishLinking(
     accountKeyPair: content.accountKeyPair,
     profileKey: content.profileKey,
   });
-  state.deviceList = await nextDeviceList(
-    ctx,
-    asAccountSecretKey(content.accountKeyPair.secretKey),
-    current,
-    [...current.devices, state.certificate],
-  );
+  const accountSecretKey = asAccountSecretKey(content.accountKeyPair.secretKey);
+  state.deviceList = await nextDeviceList(ctx, accountSecretKey, current, [
+    ...current.devices,
+    state.certificate,
+  ]);
+  const nameCiphertext =
+    options.deviceName === undefined
+      ? undefined
+      : await encryptDeviceName(
+          ctx,
+          accountSecretKey,
+          state.userId,
+          state.deviceId,
+          options.deviceName,
+        );
   const tokens = await api.request<Tokens>("POST", "/api/v1/devices", {
     auth: false,
     body: {
@@ -137,7 +151,7 @@ export async function finishLinking(
         secret: toBase64Url(state.deviceSecret),
         platform: options.platform,
         certificate: toBase64Url(encodeDeviceCertificate(state.certificate)),
-        ...(options.nameCiphertext ? { nameCiphertext: toBase64Url(options.nameCiphertext) } : {}),
+        ...(nameCiphertext ? { nameCiphertext: toBase64Url(nameCiphertext) } : {}),
       },
       deviceList: toBase64Url(encodeDeviceList(state.deviceList)),
       keys: await initialPrekeys(ctx, state, options.prekeyCounts),

@@ -16,6 +16,8 @@ export const KDF_INFO = {
   attachment: "Parley-v1 attachment",
   keyBackup: "Parley-v1 key backup",
   profile: "Parley-v1 profile",
+  deviceName: "Parley-v1 device name",
+  contactNickname: "Parley-v1 contact nickname",
 } as const;
 
 export type KdfPurpose = keyof typeof KDF_INFO;

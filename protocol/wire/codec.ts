@@ -33,6 +33,9 @@ export const WireType = {
   safetyNumberCode: 0x0f,
   keyHeaderContent: 0x10,
   ownSenderKey: 0x11,
+  profileContent: 0x12,
+  deviceName: 0x13,
+  contactNickname: 0x14,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

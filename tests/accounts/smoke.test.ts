@@ -26,6 +26,6 @@ test("register, link a second device, list devices", async () => {
   await approveLinking(ctx, phoneApi, phone, pending.payload);
   const { state: laptop } = await finished;
   expect(laptop.userId).toBe(phone.userId);
-  const devices = await listDevices(laptopApi);
+  const devices = await listDevices(ctx, laptopApi, laptop);
   expect(devices.map((d) => d.deviceId).sort()).toEqual([phone.deviceId, laptop.deviceId].sort());
 }, 30_000);

@@ -20,6 +20,12 @@ import { decodeMembershipEntry } from "../../protocol/identity/membership-entry.
 import { decodeSignedPrekey } from "../../protocol/identity/prekey.ts";
 import identityVectors from "../../protocol/identity/vectors.json" with { type: "json" };
 import {
+  decodeContactNickname,
+  encodeContactNickname,
+} from "../../protocol/profile/contact-nickname.ts";
+import { decodeDeviceName, encodeDeviceName } from "../../protocol/profile/device-name.ts";
+import { decodeProfileContent, encodeProfileContent } from "../../protocol/profile/profile.ts";
+import {
   decodeProvisioningContent,
   decodeProvisioningEnvelope,
 } from "../../protocol/provisioning/provisioning.ts";
@@ -65,9 +71,15 @@ export const TARGETS: FuzzTarget[] = [
   { name: "membership entry", type: WireType.membershipEntry, decode: decodeMembershipEntry },
   { name: "attachment pointer", type: WireType.attachmentPointer, decode: decodeAttachmentPointer },
   { name: "safety number code", type: WireType.safetyNumberCode, decode: decodeSafetyNumberCode },
+  { name: "profile content", type: WireType.profileContent, decode: decodeProfileContent },
+  { name: "device name", type: WireType.deviceName, decode: decodeDeviceName },
+  { name: "contact nickname", type: WireType.contactNickname, decode: decodeContactNickname },
 ];
 
-/** Valid encodings to mutate: the frozen vectors plus a pointer and a safety-number code. */
+/**
+ * Valid encodings to mutate: the frozen vectors plus a pointer, a safety-number code, and
+ * padded profile, device-name and nickname contents (the plaintexts inside their sealing).
+ */
 export function sampleInputs(): Uint8Array[] {
   const samples: Uint8Array[] = [];
   for (const hex of [
@@ -101,6 +113,17 @@ export function sampleInputs(): Uint8Array[] {
       local: { userId: "01940000-0000-7000-8000-0000000a11ce", accountKey: key(5) },
       remote: { userId: "01940000-0000-7000-8000-000000000b0b", accountKey: key(6) },
     }).scannable,
+  );
+  samples.push(
+    encodeProfileContent({ displayName: "Alice", status: "Curiouser", updatedAt: 1_700_000_000 }),
+    encodeProfileContent({
+      displayName: "🐇".repeat(64),
+      status: "",
+      avatar: new Uint8Array(300).fill(7),
+      updatedAt: 0,
+    }),
+    encodeDeviceName("Alice's laptop"),
+    encodeContactNickname("Bob from the climbing gym"),
   );
   return samples;
 }
