@@ -319,3 +319,43 @@ describe("OTP mode (console provider)", async () => {
     ).toBe("second_factor_invalid");
   });
 });
+
+describe("time limits", async () => {
+  let clock = Date.now();
+  const HOUR = 60 * 60 * 1000;
+  const invite = await accountsFixture(
+    { PARLEY_REGISTRATION_MODE: "invite" },
+    { now: () => clock },
+  );
+  const open = await accountsFixture({}, { now: () => clock });
+  afterAll(async () => {
+    await invite.cleanup();
+    await open.cleanup();
+  });
+
+  test("the setup link expires after 24 hours", async () => {
+    const code = invite.server.server.setupCode!;
+    clock += 24 * HOUR + 1;
+    expect(
+      await codeOf(
+        register(invite.ctx, apiClient(invite.url), {
+          username: "late_root",
+          proof: { kind: "invite", code },
+          platform: "cli",
+          prekeyCounts: FEW_PREKEYS,
+        }),
+      ),
+    ).toBe("invite_invalid");
+  });
+
+  test("a deleted account's username is reserved for 30 days, then free", async () => {
+    const zed = await open.user("zed");
+    await zed.api.request("DELETE", "/api/v1/account");
+    expect(await codeOf(open.user("zed"))).toBe("username_taken");
+    clock += 29 * 24 * HOUR;
+    expect(await codeOf(open.user("zed"))).toBe("username_taken");
+    clock += 2 * 24 * HOUR;
+    const newZed = await open.user("zed");
+    expect(newZed.state.userId).not.toBe(zed.state.userId);
+  });
+});

@@ -30,7 +30,11 @@ export async function accountsFixture(
     env: { PARLEY_REGISTRATION_MODE: "open", ...lifted, ...env },
     ...options,
   });
-  const ctx: ProtocolContext = await realContext();
+  // The clients share the server's clock, so what they sign is current for the server.
+  const ctx: ProtocolContext = {
+    ...(await realContext()),
+    ...(options.now && { now: options.now }),
+  };
   let serial = 0;
   const fixture = {
     server,
