@@ -6,6 +6,7 @@ import { ParleyError } from "../protocol/errors.ts";
 import {
   type DeviceList,
   decodeDeviceList,
+  deviceListHash,
   encodeDeviceList,
   nextDeviceList,
 } from "../protocol/identity/device-list.ts";
@@ -14,7 +15,7 @@ import {
   diffDeviceLists,
   verifyDeviceList,
 } from "../protocol/identity/device-list-verify.ts";
-import { parseDeviceId, type UserId } from "../protocol/identity/ids.ts";
+import { parseDeviceId, parseUserId } from "../protocol/identity/ids.ts";
 import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
 import { decryptDeviceName, encryptDeviceName } from "../protocol/profile/device-name.ts";
 import type { ApiClient } from "./api-client.ts";
@@ -94,8 +95,9 @@ export async function renameDevice(
 }
 
 /**
- * Removes a device: signs the next device-list version without it (with the account key)
- * and sends it with the request, so no one can serve the removed device again.
+ * Removes a device: signs the next device-list version without it (with the account key) on
+ * top of the newest list verified from this device's own copy, and sends it with the
+ * request, so no one can serve the removed device again.
  */
 export async function revokeDevice(
   ctx: ProtocolContext,
@@ -103,24 +105,27 @@ export async function revokeDevice(
   state: DeviceState,
   deviceId: string,
 ): Promise<void> {
-  await syncOwnDeviceList(ctx, api, state);
-  const current = state.deviceList!;
+  const id = parseDeviceId(deviceId);
+  const { list: current } = await syncOwnDeviceList(ctx, api, state);
   const next = await nextDeviceList(
     ctx,
     asAccountSecretKey(state.accountKeyPair.secretKey),
     current,
-    current.devices.filter((d) => d.deviceId !== deviceId),
+    current.devices.filter((d) => d.deviceId !== id),
   );
-  await api.request("DELETE", `/api/v1/devices/${deviceId}`, {
+  await api.request("DELETE", `/api/v1/devices/${id}`, {
     body: { deviceList: toBase64Url(encodeDeviceList(next)) },
   });
   state.deviceList = next;
 }
 
 /**
- * Fetches a user's device lists newer than `known`, checks each link of the chain against
- * the account key, and returns the newest with what changed. An older or forked list is
- * refused (`device_list_rollback`), so a revoked device cannot be served again.
+ * Fetches a user's device lists newer than `known` (the newest one the caller accepted for
+ * this user; `undefined` on first contact), checks that they link version by version from
+ * it and are signed by the account key, and returns the newest with what changed. An older
+ * or forked list is refused (`device_list_rollback`), so a revoked device cannot be served
+ * again. With nothing newer, `known` is checked again (it may have expired) and returned
+ * with an empty diff; `diff` is undefined only without `known`.
  */
 export async function fetchDeviceList(
   ctx: ProtocolContext,
@@ -128,25 +133,24 @@ export async function fetchDeviceList(
   userId: string,
   accountKey: Uint8Array,
   known: DeviceList | undefined,
-  knownHash?: Uint8Array,
 ): Promise<{ list: DeviceList; hash: Uint8Array; diff: DeviceListDiff | undefined }> {
-  const since = known?.version ?? 0;
+  const user = parseUserId(userId);
+  const key = asAccountPublicKey(accountKey);
   const { lists } = await api.request<{ lists: { version: number; deviceList: string }[] }>(
     "GET",
-    `/api/v1/users/${userId}/device-lists?since=${since}`,
+    `/api/v1/users/${user}/device-lists?since=${known?.version ?? 0}`,
   );
   const decoded = lists.map((l) => decodeDeviceList(fromBase64Url(l.deviceList, "deviceList")));
   const newest = decoded.at(-1);
   if (!newest) {
-    if (!known) throw new Error(`no device list for ${userId}`);
-    const { hash } = await verifyDeviceList(ctx, asAccountPublicKey(accountKey), known, {
-      userId: userId as UserId,
-    });
-    return { list: known, hash, diff: undefined };
+    // The server answers `user_not_found` itself for a user without a list.
+    if (!known) throw new ParleyError("user_not_found", undefined, { detail: "no device list" });
+    const { hash } = await verifyDeviceList(ctx, key, known, { userId: user });
+    return { list: known, hash, diff: { added: [], removed: [], rekeyed: [] } };
   }
-  const verified = await verifyDeviceList(ctx, asAccountPublicKey(accountKey), newest, {
-    userId: userId as UserId,
-    latestSeen: known && knownHash ? { version: known.version, hash: knownHash } : undefined,
+  const verified = await verifyDeviceList(ctx, key, newest, {
+    userId: user,
+    latestSeen: known && { version: known.version, hash: await deviceListHash(ctx, known) },
     intermediates: decoded.slice(0, -1),
   });
   return {
@@ -156,20 +160,23 @@ export async function fetchDeviceList(
   };
 }
 
-/** Brings this device's copy of its own account's device list up to date. */
+/**
+ * Brings this device's copy of its own account's device list up to date, from the copy it
+ * has (see {@link fetchDeviceList}): the newest verified list, and what changed since that
+ * copy (alert the person about added devices).
+ */
 export async function syncOwnDeviceList(
   ctx: ProtocolContext,
   api: ApiClient,
   state: DeviceState,
-): Promise<DeviceListDiff | undefined> {
+): Promise<{ list: DeviceList; diff: DeviceListDiff | undefined }> {
   const { list, diff } = await fetchDeviceList(
     ctx,
     api,
     state.userId,
     state.accountKeyPair.publicKey,
-    undefined,
+    state.deviceList,
   );
-  const previous = state.deviceList;
   state.deviceList = list;
-  return previous ? diffDeviceLists(previous, list) : diff;
+  return { list, diff };
 }

@@ -1,11 +1,11 @@
-import type { UserKeys } from "../protocol/api/accounts.ts";
+import { USERNAME_PATTERN, type UserKeys } from "../protocol/api/accounts.ts";
 import { fromBase64Url } from "../protocol/api/base64.ts";
 import type { ProtocolContext } from "../protocol/crypto/context.ts";
 import { ParleyError } from "../protocol/errors.ts";
 import { decodeDeviceCertificate } from "../protocol/identity/device-certificate.ts";
 import { type DeviceList, decodeDeviceList } from "../protocol/identity/device-list.ts";
 import { verifyDeviceList } from "../protocol/identity/device-list-verify.ts";
-import type { DeviceId, UserId } from "../protocol/identity/ids.ts";
+import { type DeviceId, parseUserId } from "../protocol/identity/ids.ts";
 import { asAccountPublicKey } from "../protocol/identity/keys.ts";
 import { decodeSignedPrekey } from "../protocol/identity/prekey.ts";
 import { verifyPrekeyBundle } from "../protocol/session/bundle.ts";
@@ -21,6 +21,7 @@ export interface DeviceListMemory {
   forget(userId: string): void;
 }
 
+/** A {@link DeviceListMemory} in memory (tests, or an app that persists it otherwise). */
 export const memoryDeviceListMemory = (): DeviceListMemory => {
   const seen = new Map<string, { version: number; hash: Uint8Array }>();
   return {
@@ -30,6 +31,13 @@ export const memoryDeviceListMemory = (): DeviceListMemory => {
   };
 };
 
+/** What a device trusts about other users: their account keys and newest device lists. */
+export interface TrustStores {
+  identities: IdentityStore;
+  deviceLists: DeviceListMemory;
+}
+
+/** One of a user's devices whose key bundle passed every check of `fetchVerifiedBundles`. */
 export interface VerifiedDevice {
   deviceId: DeviceId;
   bundle: PrekeyBundle;
@@ -48,25 +56,23 @@ export async function fetchVerifiedBundles(
   ctx: ProtocolContext,
   api: ApiClient,
   userId: string,
-  trust: { identities: IdentityStore; deviceLists: DeviceListMemory },
+  trust: TrustStores,
 ): Promise<{ devices: VerifiedDevice[]; deviceList: DeviceList }> {
-  const keys = await api.request<UserKeys>("GET", `/api/v1/users/${userId}/keys`);
+  const user = parseUserId(userId);
+  const keys = await api.request<UserKeys>("GET", `/api/v1/users/${user}/keys`);
   const accountKey = asAccountPublicKey(fromBase64Url(keys.accountKey, "accountKey"));
-  if (!(await trust.identities.isTrustedIdentity(userId, accountKey))) {
+  if (!(await trust.identities.isTrustedIdentity(user, accountKey))) {
     throw new ParleyError("untrusted_identity", undefined, {
-      detail: `account key of ${userId} changed`,
+      detail: `account key of ${user} changed`,
     });
   }
   const { list, head } = await verifyDeviceList(
     ctx,
     accountKey,
     decodeDeviceList(fromBase64Url(keys.deviceList, "deviceList")),
-    {
-      userId: userId as UserId,
-      latestSeen: trust.deviceLists.get(userId),
-    },
+    { userId: user, latestSeen: trust.deviceLists.get(user) },
   );
-  trust.deviceLists.set(userId, head);
+  trust.deviceLists.set(user, head);
   const listed = new Set<string>(list.devices.map((d) => d.deviceId));
   const devices: VerifiedDevice[] = [];
   for (const d of keys.devices) {
@@ -82,7 +88,7 @@ export async function fetchVerifiedBundles(
           : {}),
         pqPrekey: decodeSignedPrekey(fromBase64Url(d.pqPrekey, "pqPrekey")),
       },
-      { userId: userId as UserId, deviceId: d.deviceId as DeviceId },
+      { userId: user, deviceId: d.deviceId as DeviceId },
     );
     devices.push({ deviceId: d.deviceId as DeviceId, bundle });
   }
@@ -94,10 +100,7 @@ export async function fetchVerifiedBundles(
  * forget the device-list history of the old identity (its chain restarted).
  */
 export async function acknowledgeIdentityChange(
-  trust: {
-    identities: IdentityStore;
-    deviceLists: DeviceListMemory & { forget?(userId: string): void };
-  },
+  trust: TrustStores,
   userId: string,
   accountKey: Uint8Array,
 ): Promise<void> {
@@ -114,12 +117,22 @@ export interface UserSummary {
   lastSeenAt?: number;
 }
 
-/** Finds a user by exact username; `user_not_found` when there is none. */
-export const findUser = (api: ApiClient, username: string) =>
-  api.request<UserSummary>(
-    "GET",
-    `/api/v1/users/by-username/${encodeURIComponent(username.trim().toLowerCase())}`,
-  );
+const USERNAME = new RegExp(USERNAME_PATTERN);
+
+/**
+ * Finds a user by exact username; `user_not_found` when there is none. A name no account
+ * can have is `invalid_request` (field `username`) before anything is sent: encoding alone
+ * would let `..` through into the URL.
+ */
+export async function findUser(api: ApiClient, username: string): Promise<UserSummary> {
+  const name = username.trim().toLowerCase();
+  if (!USERNAME.test(name)) {
+    throw new ParleyError("invalid_request", "This is not a valid username.", {
+      field: "username",
+    });
+  }
+  return api.request<UserSummary>("GET", `/api/v1/users/by-username/${name}`);
+}
 
 /** Usernames containing `query` (3 characters at least; `directory_disabled` if turned off). */
 export const searchUsers = async (api: ApiClient, query: string) =>

@@ -11,7 +11,7 @@ import {
   nextDeviceList,
 } from "../protocol/identity/device-list.ts";
 import { verifyDeviceList } from "../protocol/identity/device-list-verify.ts";
-import type { DeviceId } from "../protocol/identity/ids.ts";
+import { type DeviceId, isCanonicalId } from "../protocol/identity/ids.ts";
 import { asAccountPublicKey, asAccountSecretKey } from "../protocol/identity/keys.ts";
 import { encodeDeviceName, encryptDeviceName } from "../protocol/profile/device-name.ts";
 import { parseLinkCode } from "../protocol/provisioning/link-code.ts";
@@ -22,6 +22,7 @@ import {
 } from "../protocol/provisioning/provisioning.ts";
 import type { ApiClient } from "./api-client.ts";
 import { type DeviceState, initialPrekeys, newDeviceState, type Platform } from "./device.ts";
+import { syncOwnDeviceList } from "./devices.ts";
 import { uuidV7 } from "./ids.ts";
 
 /**
@@ -34,6 +35,7 @@ import { uuidV7 } from "./ids.ts";
  * ciphertext and cannot learn the key it is sealed to.
  */
 
+/** What the new device keeps while it waits for the envelope (from {@link startLinking}). */
 export interface PendingLink {
   slotId: string;
   readToken: string;
@@ -43,6 +45,20 @@ export interface PendingLink {
   expiresAt: number;
 }
 
+/**
+ * Checks a slot id before it goes into a URL or a payload: the server issues canonical
+ * lowercase UUIDs (server/domain/accounts/provisioning.ts), so anything else (`..`, a
+ * slash) is refused here rather than sent somewhere unintended.
+ */
+function parseSlotId(slotId: unknown): string {
+  if (!isCanonicalId(slotId)) {
+    throw new ParleyError("invalid_request", "The link slot id is not valid.", {
+      field: "slotId",
+    });
+  }
+  return slotId;
+}
+
 /** New device: opens a slot and makes the payload to show. */
 export async function startLinking(ctx: ProtocolContext, api: ApiClient): Promise<PendingLink> {
   const slot = await api.request<{ slotId: string; readToken: string; expiresAt: number }>(
@@ -50,11 +66,17 @@ export async function startLinking(ctx: ProtocolContext, api: ApiClient): Promis
     "/api/v1/provisioning",
     { auth: false },
   );
+  const slotId = parseSlotId(slot.slotId);
   const { keyPair, code } = await createLinkRequest(ctx);
-  return { ...slot, keyPair, payload: `${code}/${slot.slotId}` };
+  return { ...slot, slotId, keyPair, payload: `${code}/${slotId}` };
 }
 
-/** Existing device: seals the account's secrets to the payload's key and sends them. */
+/**
+ * Existing device: seals the account's secrets to the payload's key and sends them, with the
+ * newest device list verified from this device's own copy (the new device signs the version
+ * after it, so a stale one would spend the slot on a list the server refuses). A payload that
+ * does not parse is `invalid_key` (field `linkCode`), before anything is sent.
+ */
 export async function approveLinking(
   ctx: ProtocolContext,
   api: ApiClient,
@@ -62,17 +84,19 @@ export async function approveLinking(
   payload: string,
   senderKeys: SenderKeyDistribution[] = [],
 ): Promise<void> {
-  const [code, slotId] = payload.trim().split("/");
-  if (!code || !slotId)
+  const parts = payload.trim().split("/");
+  const [code, slotId] = parts;
+  if (parts.length !== 2 || !code || !isCanonicalId(slotId))
     throw new ParleyError("invalid_key", "This link code is not valid; check it for typos.", {
       field: "linkCode",
     });
-  if (!state.deviceList) throw new Error("this device does not know its account's device list yet");
-  const envelope = await sealProvisioning(ctx, parseLinkCode(code), {
+  const linkKey = parseLinkCode(code);
+  const { list } = await syncOwnDeviceList(ctx, api, state);
+  const envelope = await sealProvisioning(ctx, linkKey, {
     userId: state.userId,
     accountKeyPair: state.accountKeyPair,
     profileKey: state.profileKey,
-    deviceList: encodeDeviceList(state.deviceList),
+    deviceList: encodeDeviceList(list),
     senderKeys,
     createdAt: ctx.now(),
   });
@@ -99,12 +123,13 @@ export async function finishLinking(
   },
 ): Promise<{ state: DeviceState; tokens: Tokens; senderKeys: SenderKeyDistribution[] }> {
   if (options.deviceName !== undefined) encodeDeviceName(options.deviceName);
+  const slotId = parseSlotId(pending.slotId);
   let envelope: string | undefined;
   while (!envelope) {
     if (ctx.now() > pending.expiresAt) throw new ParleyError("provisioning_not_found");
     const got = await api.request<{ envelope: string } | undefined>(
       "GET",
-      `/api/v1/provisioning/${pending.slotId}?wait=25`,
+      `/api/v1/provisioning/${slotId}?wait=25`,
       {
         auth: false,
         headers: { "x-read-token": pending.readToken },
