@@ -1,5 +1,6 @@
 import type { RegisterRequest, Tokens } from "../protocol/api/accounts.ts";
 import { toBase64Url } from "../protocol/api/base64.ts";
+import { KEYS_LOW_ONE_TIME, KEYS_LOW_PQ_ONE_TIME } from "../protocol/api/prekeys.ts";
 import type { ProtocolContext } from "../protocol/crypto/context.ts";
 import { encodeDeviceCertificate } from "../protocol/identity/device-certificate.ts";
 import { encodeDeviceList, signDeviceList } from "../protocol/identity/device-list.ts";
@@ -12,8 +13,9 @@ import {
   initialPrekeys,
   makePrekeys,
   newDeviceState,
+  ONE_TIME_PREKEYS,
   type Platform,
-  REFILL_BELOW,
+  PQ_ONE_TIME_PREKEYS,
 } from "./device.ts";
 import { uuidV7 } from "./ids.ts";
 
@@ -115,23 +117,30 @@ export async function setLastSeenVisibility(
   });
 }
 
-/** Publishes more one-time prekeys when the server says the device is running low. */
+/**
+ * Publishes more one-time prekeys when the server says the device is running low: each
+ * kind on its own, the X25519 ones topped up to `target` when fewer than KEYS_LOW_ONE_TIME
+ * are left, the ML-KEM ones to `pqTarget` when fewer than KEYS_LOW_PQ_ONE_TIME are left.
+ * Returns how many of each it published (zeros when neither kind was low).
+ */
 export async function refillPrekeys(
   ctx: ProtocolContext,
   api: ApiClient,
   state: DeviceState,
-  target = 100,
-): Promise<number> {
+  target = ONE_TIME_PREKEYS,
+  pqTarget = PQ_ONE_TIME_PREKEYS,
+): Promise<{ oneTime: number; pqOneTime: number }> {
   const counts = await api.request<{ oneTime: number; pqOneTime: number }>(
     "GET",
     "/api/v1/keys/count",
   );
-  if (counts.oneTime >= REFILL_BELOW) return 0;
-  const missing = target - counts.oneTime;
-  const upload = await makePrekeys(ctx, state, {
-    oneTime: missing,
-    pqOneTime: Math.max(0, 10 - counts.pqOneTime),
-  });
+  const missing = {
+    oneTime: counts.oneTime < KEYS_LOW_ONE_TIME ? Math.max(0, target - counts.oneTime) : 0,
+    pqOneTime:
+      counts.pqOneTime < KEYS_LOW_PQ_ONE_TIME ? Math.max(0, pqTarget - counts.pqOneTime) : 0,
+  };
+  if (missing.oneTime === 0 && missing.pqOneTime === 0) return missing;
+  const upload = await makePrekeys(ctx, state, missing);
   await api.request("PUT", "/api/v1/keys", { body: upload, auth: true });
   return missing;
 }

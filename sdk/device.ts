@@ -14,10 +14,16 @@ import { InMemorySessionStores } from "../protocol/session/stores.ts";
 
 export type Platform = "web" | "cli" | "desktop" | "android" | "ios";
 
-/** DESIGN.md: 100 one-time prekeys at registration, refilled when fewer than 10 are left. */
+/**
+ * One-time X25519 prekeys a device publishes when it joins, and tops up to when fewer than
+ * KEYS_LOW_ONE_TIME (protocol/api/prekeys.ts) are left.
+ */
 export const ONE_TIME_PREKEYS = 100;
+/**
+ * One-time ML-KEM prekeys a device publishes when it joins, and tops up to when fewer than
+ * KEYS_LOW_PQ_ONE_TIME (protocol/api/prekeys.ts) are left.
+ */
 export const PQ_ONE_TIME_PREKEYS = 10;
-export const REFILL_BELOW = 10;
 
 /**
  * Everything one device holds: its ids and sign-in secret, the account key (every device of

@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AnyElysia } from "elysia";
 import { systemRng } from "../protocol/crypto/bytes.ts";
@@ -85,6 +85,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limiter = createRateLimiter(config.redis.url, { log });
   const otpSender = createOtpSender(config, (line) => log.warn(line));
   const accounts = await accountsModule({ config, database, ctx, events, limiter, otpSender, log });
+  const closeServices = async () => {
+    await limiter.close();
+    await accounts.usernames.close();
+    await otpSender?.close?.();
+    await database.close();
+  };
 
   const gateway = websocketGateway({
     tokens: accounts.tokens,
@@ -120,7 +126,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? { cert: Bun.file(config.tls.cert), key: Bun.file(config.tls.key) }
     : undefined;
   // Elysia turns on SO_REUSEPORT by default; a second server on the same port must fail.
-  app.listen({ hostname: config.host, port: config.port, tls, reusePort: false });
+  try {
+    app.listen({ hostname: config.host, port: config.port, tls, reusePort: false });
+  } catch (err) {
+    await closeServices();
+    throw err;
+  }
   const server = app.server!;
   const url = displayUrl(config, server.port ?? config.port, tls !== undefined);
   const publicUrl = (config.public_url || url.toString()).replace(/\/$/, "");
@@ -136,8 +147,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     publicUrl,
     log,
   });
-  admin.listen({ unix: adminSocket });
-  chmodSync(adminSocket, 0o600);
+  // Created 0600 from the start (umask), not chmod-ed after a window of default permissions.
+  const umask = process.umask(0o177);
+  try {
+    admin.listen({ unix: adminSocket });
+  } catch (err) {
+    await server.stop(true);
+    await closeServices();
+    throw err;
+  } finally {
+    process.umask(umask);
+  }
   log.info("listening", {
     url: url.toString(),
     host: config.host,
@@ -169,10 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         log.warn("grace period over; closing open connections");
         await server.stop(true);
       }
-      await limiter.close();
-      await accounts.usernames.close();
-      await otpSender?.close?.();
-      await database.close();
+      await closeServices();
       log.info("stopped");
     })();
     return stopping;

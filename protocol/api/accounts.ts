@@ -14,6 +14,15 @@ export const Id = (description: string) => Type.String({ pattern: UUID_PATTERN, 
 export const Bytes = (maxBytes: number, description: string) =>
   Type.String({ pattern: "^[A-Za-z0-9_-]*$", maxLength: base64UrlLength(maxBytes), description });
 
+/** Base64url of exactly `bytes` bytes: for secrets, where a shorter value would be a weak one. */
+export const ExactBytes = (bytes: number, description: string) =>
+  Type.String({
+    pattern: "^[A-Za-z0-9_-]*$",
+    minLength: base64UrlLength(bytes),
+    maxLength: base64UrlLength(bytes),
+    description,
+  });
+
 /** 3–32 of a–z, 0–9, _ and . (ASCII only: no look-alike letters), not starting with a dot. */
 export const USERNAME_PATTERN = "^[a-z0-9_][a-z0-9_.]{2,31}$";
 export const Username = Type.String({
@@ -50,7 +59,7 @@ export type KeyUpload = Static<typeof KeyUpload>;
 /** A device being registered or linked. */
 export const NewDevice = Type.Object({
   deviceId: Id("Chosen by the client: a UUIDv7 not used before"),
-  secret: Bytes(32, "32 random bytes the device signs in with; the server keeps a hash"),
+  secret: ExactBytes(32, "32 random bytes the device signs in with; the server keeps a hash"),
   platform: Platform,
   nameCiphertext: Type.Optional(
     Bytes(MAX_NAME_CIPHERTEXT, "The device name, encrypted by the account's devices"),
@@ -62,10 +71,24 @@ export const Phone = Type.String({
   pattern: "^\\+[1-9][0-9]{6,14}$",
   description: "E.164, e.g. +15551234567",
 });
-export const Email = Type.String({
-  maxLength: 254,
-  pattern: "^[^\\s@,;<>]+@[^\\s@,;<>]+\\.[^\\s@,;<>]+$",
-});
+/**
+ * One plain address and nothing else: no comma, semicolon, angle brackets, quotes,
+ * parentheses, square brackets or backslash, which would let one request send a code to
+ * several people (or name someone else) once an SMTP library reads it as an address list.
+ * The API checks it and the email sender (server/lib/otp/smtp.ts) checks it again, so an
+ * address the API accepts is one the sender takes.
+ */
+export const EMAIL_PATTERN =
+  '^[^\\s@,;<>"()[\\]\\\\]+@[^\\s@,;<>"()[\\]\\\\]+\\.[^\\s@,;<>"()[\\]\\\\]+$';
+export const Email = Type.String({ maxLength: 254, pattern: EMAIL_PATTERN });
+
+/**
+ * The one form of an email address the server stores, looks up and keys codes by: trimmed
+ * and lowercased, so `Alice@Example.org` and `alice@example.org` are one account.
+ */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
 
 export const RegistrationProof = Type.Union([
   Type.Object({ kind: Type.Literal("open") }),
@@ -89,10 +112,10 @@ export const SecondFactor = Type.Object({
 });
 
 /**
- * POST /accounts. A new account, or — when the proof belongs to an existing account whose
- * devices are all gone (an invite an admin made for it, or its phone/email code) — a reset
- * of that account's identity: new account key, every old device removed, contacts see a
- * safety-number change.
+ * POST /accounts. A new account, or — when the proof belongs to an existing account (an
+ * invite an admin made for it, or its phone/email code: the way back after losing every
+ * device) — a reset of that account's identity: new account key, every old device removed,
+ * contacts see a safety-number change.
  */
 export const RegisterRequest = Type.Object({
   userId: Id("Chosen by the client for a new account; the account's id for a reset"),
@@ -125,7 +148,7 @@ export type Tokens = Static<typeof Tokens>;
 export const TokenRequest = Type.Object({
   grant: Type.Union([Type.Literal("device"), Type.Literal("refresh")]),
   deviceId: Type.Optional(Id("The device (grant device)")),
-  secret: Type.Optional(Bytes(32, "Its secret (grant device)")),
+  secret: Type.Optional(ExactBytes(32, "Its secret, 32 bytes (grant device)")),
   refreshToken: Type.Optional(
     Type.String({ minLength: 10, maxLength: 200, description: "grant refresh" }),
   ),

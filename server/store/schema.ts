@@ -174,7 +174,7 @@ export const deviceSecrets = sqliteTable("device_secrets", {
   secretHash: text("secret_hash").notNull(),
   /** The device's name, encrypted by the account's devices (the server never reads it). */
   nameCiphertext: bytes("name_ciphertext"),
-  /** Access tokens issued before this time are refused (set when refresh reuse is seen). */
+  /** Access tokens issued before this time are refused (refresh reuse, device removed). */
   tokensRevokedAt: epochMs("tokens_revoked_at"),
 });
 
@@ -272,7 +272,7 @@ export const wsTickets = sqliteTable("ws_tickets", {
 /** Relay of one provisioning envelope to a device being linked; the server cannot read it. */
 export const provisioningSlots = sqliteTable("provisioning_slots", {
   id: text("id").primaryKey(),
-  /** HMAC of the slot's secret: only the new device may read the envelope. */
+  /** SHA-256 of the slot's read token: only the new device may read the envelope. */
   readerHash: text("reader_hash").notNull(),
   envelope: bytes("envelope"),
   createdAt: epochMs("created_at").notNull(),

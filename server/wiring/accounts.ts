@@ -60,6 +60,7 @@ export async function accountsModule(deps: {
   });
   const invites = inviteService({ invites: invitesStore(database), audit, now });
   const otp = await otpService({
+    mode: config.registration.mode,
     store: otpStore(database),
     sender: deps.otpSender,
     secret: (name, make) => auth.secret(name, make, now()),
@@ -67,7 +68,8 @@ export async function accountsModule(deps: {
     now,
     log: deps.log,
   });
-  const totp = totpService({ store: totpStore(database), audit, now });
+  const limiter = auditedRateLimiter(deps.limiter, audit, now);
+  const totp = totpService({ store: totpStore(database), audit, limiter, now });
   return {
     config,
     tokens,
@@ -81,6 +83,7 @@ export async function accountsModule(deps: {
       otp,
       totp,
       tokens,
+      events,
       audit,
     }),
     devices: deviceService({
@@ -107,9 +110,7 @@ export async function accountsModule(deps: {
     otp,
     invites,
     provisioning: provisioningService({ store: provisioningStore(database), now }),
-    auth,
-    limiter: auditedRateLimiter(deps.limiter, audit, now),
-    events,
+    limiter,
     now,
     accountsStore: accounts,
     // For admin actions that list or unlist an account (a future disable/enable).

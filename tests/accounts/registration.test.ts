@@ -2,9 +2,12 @@
 // the TOTP registration lock — through a real server and the real sdk.
 import { afterAll, describe, expect, test } from "bun:test";
 import { Secret, TOTP } from "otpauth";
+import type { RegisterRequest } from "../../protocol/api/accounts.ts";
+import { toBase64Url } from "../../protocol/api/base64.ts";
 import { ParleyError } from "../../protocol/errors.ts";
 import type { InMemorySessionStores } from "../../protocol/session/stores.ts";
 import { register } from "../../sdk/account.ts";
+import { ApiClient } from "../../sdk/api-client.ts";
 import {
   acknowledgeIdentityChange,
   fetchVerifiedBundles,
@@ -18,6 +21,22 @@ const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
     (e) => (e instanceof ParleyError ? e.code : String(e)),
+  );
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => ({ code: "ok" }),
+    (e) => (e instanceof ParleyError ? { code: e.code, field: e.field } : { code: String(e) }),
+  );
+
+/** An sdk client whose POST /accounts body is changed by `edit` on its way to the server. */
+const tamperingClient = (url: string, edit: (body: RegisterRequest) => RegisterRequest) =>
+  new ApiClient(url, (to, init) =>
+    fetch(
+      to,
+      to.endsWith("/api/v1/accounts") && init?.body
+        ? { ...init, body: JSON.stringify(edit(JSON.parse(init.body))) }
+        : init,
+    ),
   );
 
 describe("invite mode", async () => {
@@ -253,6 +272,7 @@ describe("OTP mode (console provider)", async () => {
     ).toHaveLength(1);
     await contactApi.request("PUT", `/api/v1/contacts/${state.userId}`, { body: {} });
     const contactSocket = await openSocket(f.url, contactApi);
+    const oldDeviceSocket = await openSocket(f.url, api);
     // Quinn enrols TOTP.
     const { secret } = await api.request<{ secret: string }>("POST", "/api/v1/account/totp");
     const totp = new TOTP({ secret: Secret.fromBase32(secret) });
@@ -296,6 +316,9 @@ describe("OTP mode (console provider)", async () => {
       deviceListVersion: 1,
     });
     contactSocket.ws.close();
+    // The old device's socket, still open, is told it was removed and closed.
+    expect(await oldDeviceSocket.next("revoked")).toEqual({ type: "revoked" });
+    expect((await oldDeviceSocket.closed()).code).toBe(4003);
     // The old device is gone; the account key changed, so the contact sees a new safety number.
     expect(await codeOf(api.request("GET", "/api/v1/account"))).toMatch(
       /invalid_token|device_revoked/,
@@ -317,6 +340,53 @@ describe("OTP mode (console provider)", async () => {
         }),
       ),
     ).toBe("second_factor_invalid");
+  });
+  test("a reset refused on its signatures keeps its recovery code; second-factor guesses are limited per account", async () => {
+    const phone = "+15550007777";
+    const api = apiClient(f.url);
+    const { state } = await register(f.ctx, api, {
+      username: "sam",
+      proof: { kind: "otp", ...(await requestCode(phone)), phone },
+      platform: "cli",
+      prekeyCounts: FEW_PREKEYS,
+    });
+    const { secret } = await api.request<{ secret: string }>("POST", "/api/v1/account/totp");
+    const { recoveryCodes } = await api.request<{ recoveryCodes: string[] }>(
+      "POST",
+      "/api/v1/account/totp/confirm",
+      { body: { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate() } },
+    );
+    const reset = (
+      proof: { challengeId: string; code: string },
+      recoveryCode: string,
+      client = apiClient(f.url),
+    ) =>
+      register(f.ctx, client, {
+        userId: state.userId,
+        proof: { kind: "otp", ...proof, phone },
+        secondFactor: { recoveryCode },
+        platform: "cli",
+        prekeyCounts: FEW_PREKEYS,
+      });
+    // A request whose certificate is not signed by the account key it names fails on its
+    // signatures; its (valid) recovery code is neither checked nor spent…
+    const stranger = await f.ctx.prims.ed25519.generateKeyPair(f.ctx.rng);
+    const forged = tamperingClient(f.url, (body) => ({
+      ...body,
+      accountKey: toBase64Url(stranger.publicKey),
+    }));
+    const first = await requestCode(phone);
+    expect(await codeOf(reset(first, recoveryCodes[0]!, forged))).toBe("invalid_signature");
+    // …so it still resets the account (a first guess for this account).
+    expect(await codeOf(reset(first, recoveryCodes[0]!))).toBe("ok");
+    // Four wrong guesses more reach the limit of 5 an hour: even a right code is refused.
+    const second = await requestCode(phone);
+    for (const wrong of ["wrong-code-1", "wrong-code-2", "wrong-code-3", "wrong-code-4"])
+      expect(await codeOf(reset(second, wrong))).toBe("second_factor_invalid");
+    const limited = await reset(second, recoveryCodes[1]!).catch((e: ParleyError) => e);
+    expect(limited).toBeInstanceOf(ParleyError);
+    expect((limited as ParleyError).code).toBe("rate_limited");
+    expect((limited as ParleyError).retryAfterMs).toBeGreaterThan(0);
   });
 });
 
@@ -357,5 +427,41 @@ describe("time limits", async () => {
     clock += 2 * 24 * HOUR;
     const newZed = await open.user("zed");
     expect(newZed.state.userId).not.toBe(zed.state.userId);
+  });
+});
+
+describe("device secrets", async () => {
+  const f = await accountsFixture();
+  afterAll(() => f.cleanup());
+
+  test("a device secret is exactly 32 bytes: a shorter one is refused at registration and at sign-in", async () => {
+    const short = ["", toBase64Url(new Uint8Array(16)), toBase64Url(new Uint8Array(31))];
+    for (const [i, secret] of short.entries()) {
+      const client = tamperingClient(f.url, (body) => ({
+        ...body,
+        device: { ...body.device, secret },
+      }));
+      expect(
+        await errorOf(
+          register(f.ctx, client, {
+            username: `weak_secret_${i}`,
+            proof: { kind: "open" },
+            platform: "cli",
+            prekeyCounts: FEW_PREKEYS,
+          }),
+        ),
+      ).toEqual({ code: "invalid_request", field: "body.device.secret" });
+    }
+    const user = await f.user();
+    for (const secret of short) {
+      const r = await f.http("POST", "/api/v1/auth/token", {
+        body: { grant: "device", deviceId: user.state.deviceId, secret },
+      });
+      expect({ status: r.status, code: r.json?.code, details: r.json?.details }).toEqual({
+        status: 400,
+        code: "invalid_request",
+        details: { field: "body.secret" },
+      });
+    }
   });
 });

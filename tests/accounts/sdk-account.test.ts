@@ -300,8 +300,25 @@ describe("account", () => {
     const rita = await f.user("gone_rita");
     await setNickname(f.ctx, rita.api, rita.state, quinn.state.userId, "Quinn");
     expect((await findUser(rita.api, "gone_quinn")).userId).toBe(quinn.state.userId);
+    const { secret } = await startTotpEnrolment(quinn.api);
+    await confirmTotpEnrolment(
+      quinn.api,
+      new TOTP({ secret: Secret.fromBase32(secret) }).generate(),
+    );
+    const socket = await openSocket(f.url, tablet.api);
 
     await deleteAccount(quinn.api);
+    // The tablet's socket closes after the deletion; that leaves no trace on the tombstone,
+    // and the second factor goes with the account.
+    await socket.closed();
+    await Bun.sleep(50);
+    expect(
+      f.rows("SELECT last_seen_at, username FROM users WHERE id = ?", quinn.state.userId),
+    ).toEqual([{ last_seen_at: null, username: null }]);
+    expect(f.rows("SELECT * FROM totp WHERE user_id = ?", quinn.state.userId)).toEqual([]);
+    expect(f.rows("SELECT * FROM recovery_codes WHERE user_id = ?", quinn.state.userId)).toEqual(
+      [],
+    );
     expect(await codeOf(() => listDevices(f.ctx, quinn.api, quinn.state))).toBe("invalid_token");
     expect(await codeOf(() => listContacts(f.ctx, tablet.api, tablet.state))).toBe("invalid_token");
     expect(await codeOf(() => findUser(rita.api, "gone_quinn"))).toBe("user_not_found");

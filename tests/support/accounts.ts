@@ -23,6 +23,7 @@ export async function accountsFixture(
   const lifted = {
     PARLEY_LIMITS_REGISTRATIONS_PER_HOUR: "100000",
     PARLEY_LIMITS_SIGN_INS_PER_MINUTE: "100000",
+    PARLEY_LIMITS_REFRESHES_PER_MINUTE: "100000",
     PARLEY_LIMITS_REQUESTS_PER_MINUTE: "100000",
     PARLEY_LIMITS_KEY_FETCHES_PER_MINUTE: "100000",
   };
@@ -90,22 +91,22 @@ export async function accountsFixture(
       } catch {}
       return { status: res.status, json, text, headers: res.headers };
     },
-    /** The audit log, oldest first, read from the server's database file. */
-    audit(action?: string) {
+    /** Rows of a query on the server's database file (read-only), for what the API hides. */
+    rows<T = Record<string, unknown>>(query: string, ...params: string[]): T[] {
       const db = new Database(join(server.dataDir, "parley.db"), { readonly: true });
       try {
-        const rows = db
-          .query("SELECT actor, action, target, details FROM audit_log ORDER BY id")
-          .all() as {
-          actor: string;
-          action: string;
-          target: string | null;
-          details: string | null;
-        }[];
-        return rows.filter((r) => action === undefined || r.action === action);
+        return db.query(query).all(...params) as T[];
       } finally {
         db.close();
       }
+    },
+    /** The audit log, oldest first. */
+    audit(action?: string) {
+      return fixture
+        .rows<{ actor: string; action: string; target: string | null; details: string | null }>(
+          "SELECT actor, action, target, details FROM audit_log ORDER BY id",
+        )
+        .filter((r) => action === undefined || r.action === action);
     },
     cleanup: () => server.cleanup(),
   };

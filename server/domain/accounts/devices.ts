@@ -10,9 +10,9 @@ import type { EventBus } from "../ports/events.ts";
 import type { AuditRepository } from "../ports.ts";
 import type { DeviceAnnouncer } from "./device-announcer.ts";
 import { verifyNewDevice, verifyShrunkList } from "./device-proof.ts";
-import { writeError } from "./registration.ts";
 import { sha256Hex } from "./secrets.ts";
 import type { IssuedTokens, Principal, TokenService } from "./tokens.ts";
+import { writeError } from "./write-error.ts";
 
 /**
  * Devices of an account: linking a new one (it proves the account key by bringing the next

@@ -12,8 +12,9 @@ export const SEARCH_LIMIT = 20;
 export const SEARCH_MIN_CHARS = 3;
 
 /**
- * Whether the directory search may show an account: it has a username and an identity (an
- * admin-created account appears once claimed), and is neither deleted nor disabled.
+ * Whether other users can see an account at all (lookup, search, contacts, key bundles): it
+ * has a username and an identity (an admin-created account appears once claimed), and is
+ * neither deleted nor disabled.
  */
 export const listedInDirectory = (a: AccountRecord): a is AccountRecord & { username: string } =>
   a.username !== null && a.accountKey !== null && a.deletedAt === null && a.disabledAt === null;
@@ -58,19 +59,16 @@ export function directoryService(deps: {
     };
   };
 
-  const active = (a: AccountRecord | undefined): a is AccountRecord =>
-    a !== undefined && !a.deletedAt && a.accountKey !== null;
-
   return {
     async byUsername(viewer: Principal, username: string) {
       const account = await deps.accounts.findByUsername(username);
-      if (!active(account)) throw new ParleyError("user_not_found");
+      if (!account || !listedInDirectory(account)) throw new ParleyError("user_not_found");
       return publicView(viewer.userId, account);
     },
 
     async byId(viewer: Principal, userId: UserId) {
       const account = await deps.accounts.findById(userId);
-      if (!active(account)) throw new ParleyError("user_not_found");
+      if (!account || !listedInDirectory(account)) throw new ParleyError("user_not_found");
       return publicView(viewer.userId, account);
     },
 
@@ -152,8 +150,8 @@ export function directoryService(deps: {
         throw new ParleyError("invalid_request", "You cannot add yourself.", {
           field: "params.userId",
         });
-      if (!active(await deps.accounts.findById(contactUserId)))
-        throw new ParleyError("user_not_found");
+      const contact = await deps.accounts.findById(contactUserId);
+      if (!contact || !listedInDirectory(contact)) throw new ParleyError("user_not_found");
       const nickname =
         body.nicknameCiphertext === undefined
           ? undefined

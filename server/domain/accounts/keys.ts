@@ -1,5 +1,11 @@
 import type { KeyUpload, UserKeys } from "../../../protocol/api/accounts.ts";
 import { toBase64Url } from "../../../protocol/api/base64.ts";
+import {
+  KEYS_LOW_ONE_TIME,
+  KEYS_LOW_PQ_ONE_TIME,
+  MAX_STORED_ONE_TIME_PREKEYS,
+  MAX_STORED_PQ_ONE_TIME_PREKEYS,
+} from "../../../protocol/api/prekeys.ts";
 import type { ProtocolContext } from "../../../protocol/crypto/context.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import type { DeviceId, UserId } from "../../../protocol/identity/ids.ts";
@@ -10,13 +16,11 @@ import type { EventBus } from "../ports/events.ts";
 import { verifyKeyUpload } from "./device-proof.ts";
 import type { Principal } from "./tokens.ts";
 
-/** Below this many one-time prekeys, the device is told to refill (DESIGN.md). */
-export const KEYS_LOW_THRESHOLD = 10;
-
 /**
  * The key directory: a device publishes prekeys (every signature checked against the
- * account key), and anyone signed in fetches a user's bundles, each one-time key handed out
- * exactly once. A device running low is told over its WebSocket.
+ * account key, at most MAX_STORED_* one-time keys of each kind kept), and anyone signed in
+ * fetches a user's bundles, each one-time key handed out exactly once. A device left with
+ * fewer one-time X25519 or ML-KEM prekeys than KEYS_LOW_* is told over its WebSocket.
  */
 export function keyService(deps: {
   ctx: ProtocolContext;
@@ -36,12 +40,20 @@ export function keyService(deps: {
         upload,
         "body",
       );
-      if (await deps.keys.upload(principal.deviceId, keys, deps.ctx.now())) {
+      const refused = await deps.keys.upload(principal.deviceId, keys, deps.ctx.now(), {
+        oneTime: MAX_STORED_ONE_TIME_PREKEYS,
+        pqOneTime: MAX_STORED_PQ_ONE_TIME_PREKEYS,
+      });
+      if (refused === "key_exists")
         throw new ParleyError(
           "device_exists",
           "A prekey with one of these ids is already published.",
         );
-      }
+      if (refused === "limit_exceeded")
+        throw new ParleyError(
+          "limit_exceeded",
+          `A device keeps at most ${MAX_STORED_ONE_TIME_PREKEYS} one-time prekeys and ${MAX_STORED_PQ_ONE_TIME_PREKEYS} one-time PQ prekeys; upload fewer.`,
+        );
     },
 
     counts: (principal: Principal) => deps.keys.counts(principal.deviceId),
@@ -54,14 +66,13 @@ export function keyService(deps: {
       const bundles = await deps.keys.claimBundles(userId, deviceId);
       if (deviceId && bundles.length === 0) throw new ParleyError("device_not_found");
       for (const b of bundles) {
-        if (b.oneTimeLeft < KEYS_LOW_THRESHOLD) {
-          const counts = await deps.keys.counts(b.deviceId);
+        // The counts come from the claim itself: no second look at the tables.
+        if (b.oneTimeLeft < KEYS_LOW_ONE_TIME || b.pqOneTimeLeft < KEYS_LOW_PQ_ONE_TIME)
           deps.events.toDevice(b.deviceId, {
             type: "keys_low",
-            oneTimePrekeys: counts.oneTime,
-            pqOneTimePrekeys: counts.pqOneTime,
+            oneTimePrekeys: b.oneTimeLeft,
+            pqOneTimePrekeys: b.pqOneTimeLeft,
           });
-        }
       }
       return {
         userId,

@@ -1,33 +1,47 @@
+import { normalizeEmail } from "../../../protocol/api/accounts.ts";
 import { systemRng } from "../../../protocol/crypto/bytes.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import type { OtpStore } from "../ports/auth.ts";
 import { OtpDeliveryError, type OtpSender } from "../ports/otp-sender.ts";
 import type { AuditRepository } from "../ports.ts";
+import type { RegistrationMode } from "./registration.ts";
 import { hmacHex, randomSixDigits, sameDigest } from "./secrets.ts";
 
 export const OTP_TTL_MS = 10 * 60 * 1000;
 export const OTP_MAX_ATTEMPTS = 5;
 const OTP_HMAC_SECRET = "otp-hmac-v1";
 
-/** A phone number or email address, normalized so one person has one form. */
+/**
+ * Where a code goes, in the one form per person the HMAC and the lookup use: a phone number
+ * is E.164 already (the API's pattern allows no other spelling); an email address is
+ * normalized by normalizeEmail, as the accounts store does when it stores and finds one.
+ */
 function normalized(destination: { phone?: string | null; email?: string | null }): {
   channel: "sms" | "email";
   to: string;
 } {
   if (destination.phone && !destination.email) return { channel: "sms", to: destination.phone };
   if (destination.email && !destination.phone)
-    return { channel: "email", to: destination.email.trim().toLowerCase() };
+    return { channel: "email", to: normalizeEmail(destination.email) };
   throw new ParleyError("invalid_request", "Give either a phone number or an email address.", {
     field: "body.phone",
   });
 }
 
 /**
- * One-time codes: 6 digits, valid 10 minutes, 5 attempts. The code and the address are kept
- * only as HMACs under a server key (a plain hash of 6 digits falls to a brute force at once).
+ * One-time codes: 6 digits, valid 10 minutes, 5 attempts (each counted before its code is
+ * compared, so parallel guesses get no more), sent only when registration is in OTP mode.
+ *
+ * A challenge keeps the code and the address only as HMACs under a server key. The key is in
+ * the same database (`server_secrets`): the HMACs protect the codes against offline guessing
+ * only while the key stays secret (with it, 10^6 codes fall at once), and hide the addresses
+ * only from a copy of `otp_challenges` without the `server_secrets` row. An account's own
+ * address is stored in clear (`users.phone`, `users.email`).
  * Per-address and per-client limits come from the rate limiter at the route.
  */
 export async function otpService(deps: {
+  /** Codes are sent only in `otp` mode: elsewhere anyone could make the server send SMS. */
+  mode: RegistrationMode;
   store: OtpStore;
   sender: OtpSender | undefined;
   secret: (name: string, make: () => Uint8Array) => Promise<Uint8Array>;
@@ -46,6 +60,7 @@ export async function otpService(deps: {
       phone?: string;
       email?: string;
     }): Promise<{ challengeId: string; expiresAt: number }> {
+      if (deps.mode !== "otp") throw new ParleyError("registration_closed");
       const { channel, to } = normalized(destination);
       if (!deps.sender?.channels.includes(channel)) throw new ParleyError("otp_unavailable");
       const challengeId = crypto.randomUUID();
@@ -71,23 +86,30 @@ export async function otpService(deps: {
       return { challengeId, expiresAt };
     },
 
-    /** Checks a code for a challenge and the address it was sent to; 5 attempts at most. */
+    /**
+     * Checks a code for a challenge and the address it was sent to. The attempt is counted
+     * first, in the same statement that checks the limit; only a counted attempt is compared.
+     */
     async verify(
       challengeId: string,
       code: string,
       destination: { phone: string | null; email: string | null },
     ): Promise<void> {
-      const challenge = await deps.store.get(challengeId);
       const { to } = normalized(destination);
-      if (!challenge || challenge.expiresAt <= deps.now()) throw new ParleyError("otp_invalid");
-      if (challenge.attempts >= OTP_MAX_ATTEMPTS) throw new ParleyError("otp_attempts_exceeded");
+      const now = deps.now();
+      const challenge = await deps.store.claimAttempt(challengeId, now, OTP_MAX_ATTEMPTS);
+      if (!challenge) {
+        // Nothing was compared; the read only picks the error the client sees.
+        const known = await deps.store.get(challengeId);
+        const exhausted = known && known.expiresAt > now && known.attempts >= OTP_MAX_ATTEMPTS;
+        throw new ParleyError(exhausted ? "otp_attempts_exceeded" : "otp_invalid");
+      }
       const right =
         sameDigest(await codeHmac(challengeId, code), challenge.codeHmac) &&
         sameDigest(await destinationHmac(to), challenge.destinationHmac);
       if (!right) {
-        const attempts = await deps.store.recordFailure(challengeId);
         throw new ParleyError(
-          attempts >= OTP_MAX_ATTEMPTS ? "otp_attempts_exceeded" : "otp_invalid",
+          challenge.attempts >= OTP_MAX_ATTEMPTS ? "otp_attempts_exceeded" : "otp_invalid",
         );
       }
       await deps.store.markVerified(challengeId, deps.now());

@@ -10,6 +10,7 @@ import type {
   AccountWriteError,
   ProofUse,
 } from "../ports/accounts.ts";
+import type { EventBus } from "../ports/events.ts";
 import type { UsernameIndex } from "../ports/username-index.ts";
 import type { AuditRepository } from "../ports.ts";
 import type { DeviceAnnouncer } from "./device-announcer.ts";
@@ -19,15 +20,9 @@ import type { OtpService } from "./otp.ts";
 import { sha256Hex } from "./secrets.ts";
 import type { IssuedTokens, TokenService } from "./tokens.ts";
 import type { TotpService } from "./totp.ts";
+import { writeError } from "./write-error.ts";
 
 export type RegistrationMode = "invite" | "open" | "otp";
-
-/** A refused write, as the client sees it. */
-export function writeError(code: AccountWriteError | "not_found"): ParleyError {
-  return new ParleyError(
-    code === "proof_used" ? "invite_invalid" : code === "not_found" ? "user_not_found" : code,
-  );
-}
 
 /**
  * POST /accounts: a new account, or the identity reset of an existing one.
@@ -37,6 +32,10 @@ export function writeError(code: AccountWriteError | "not_found"): ParleyError {
  * identity is reset (new account key; every old device, key and token goes; contacts see a
  * safety-number change), after its TOTP if it enrolled one. Any other proof creates a new
  * account. The first admin comes from the one-time setup invite printed at first start.
+ *
+ * Every signature is checked before the second factor, and a recovery code is spent in the
+ * reset's own write: a request refused on any ground leaves it unspent. The old devices'
+ * sockets are told `revoked` (and close) once the reset is written.
  */
 export function registrationService(deps: {
   ctx: ProtocolContext;
@@ -48,6 +47,7 @@ export function registrationService(deps: {
   totp: TotpService;
   tokens: TokenService;
   announce: DeviceAnnouncer;
+  events: EventBus;
   audit: AuditRepository;
 }) {
   const { ctx } = deps;
@@ -106,8 +106,6 @@ export function registrationService(deps: {
       }
       if (target?.deletedAt) throw new ParleyError("user_not_found");
       if (target?.disabledAt) throw new ParleyError("account_disabled");
-      // An account that had an identity and enrolled TOTP needs its second factor.
-      if (target?.accountKey) await deps.totp.requireForReset(target.id, req.secondFactor);
 
       const accountKey = asAccountPublicKey(
         fromBase64Url(req.accountKey, "body.accountKey"),
@@ -139,9 +137,15 @@ export function registrationService(deps: {
       const username = target?.username ?? req.username;
       if (!username)
         throw new ParleyError("invalid_request", "Choose a username.", { field: "body.username" });
+      // An account that had an identity and enrolled TOTP needs its second factor: checked
+      // after every signature, so a request that cannot succeed spends no guess.
+      const { recoveryCodeHash } = target?.accountKey
+        ? await deps.totp.checkForReset(target.id, req.secondFactor)
+        : {};
       let refused: AccountWriteError | "not_found" | undefined;
+      let removedDeviceIds: DeviceId[] = [];
       if (target) {
-        refused = await deps.accounts.resetIdentity({
+        const result = await deps.accounts.resetIdentity({
           userId,
           accountKey,
           device,
@@ -150,8 +154,11 @@ export function registrationService(deps: {
           proof: proof.use,
           username: target.username ? undefined : username,
           isAdmin: proof.isAdmin,
+          recoveryCodeHash,
           now,
         });
+        if (typeof result === "string") refused = result;
+        else removedDeviceIds = result.removedDeviceIds;
       } else {
         refused = await deps.accounts.createAccount({
           user: {
@@ -169,7 +176,7 @@ export function registrationService(deps: {
           now,
         });
       }
-      if (refused) throw writeError(refused);
+      if (refused) throw writeError(refused, proof.use.kind);
       // New, claimed or reset: the account is listed now (a reset keeps its username).
       await deps.usernames.put({ id: userId, username });
       const reset = target?.accountKey != null;
@@ -180,6 +187,8 @@ export function registrationService(deps: {
         target: deviceId,
         details: { proof: proof.use.kind, admin: proof.isAdmin },
       });
+      // The old identity's devices are gone: their open sockets close now (4003).
+      for (const removed of removedDeviceIds) deps.events.toDevice(removed, { type: "revoked" });
       if (reset) await deps.announce(userId, verified.deviceList.version, "reset");
       return { ...(await deps.tokens.issue(userId, deviceId)), reset };
     },

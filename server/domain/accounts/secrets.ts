@@ -6,7 +6,9 @@ import { noblePrimitives } from "../../../protocol/crypto/noble.ts";
 /**
  * Server-side secrets and their hashes. Tokens, codes and device secrets are random and
  * long, so a SHA-256 is enough to store them (no slow hash: nothing to brute-force).
- * One-time codes are short (6 digits), so they are stored as an HMAC under a server key.
+ * One-time codes are short (6 digits): they are stored as an HMAC under a server key kept in
+ * the same database (`server_secrets`), which stops offline guessing only for whoever has a
+ * copy of the codes table without that key.
  */
 
 /** A random token as base64url (`bytes` of entropy). */

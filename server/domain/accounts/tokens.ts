@@ -60,7 +60,9 @@ export async function tokenService(deps: {
   async function issue(userId: UserId, deviceId: DeviceId): Promise<IssuedTokens> {
     const now = deps.now();
     const exp = Math.floor(now / 1000) + deps.accessTtlS;
-    const accessToken = await new SignJWT({ did: deviceId })
+    // `iat` has whole seconds; `ims` (issued, ms) lets a revocation cut off exactly the
+    // tokens issued before it, so a device that signs in again the same second is not refused.
+    const accessToken = await new SignJWT({ did: deviceId, ims: now })
       .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
       .setIssuer(ISSUER)
       .setSubject(userId)
@@ -88,7 +90,7 @@ export async function tokenService(deps: {
 
   /** Checks a bearer token and the device behind it; every failure is a 401 with its code. */
   async function authenticate(token: string): Promise<Principal> {
-    let claims: { sub?: string; did?: unknown; iat?: number };
+    let claims: { sub?: string; did?: unknown; ims?: unknown };
     try {
       const verified = await jwtVerify(token, publicKey, {
         issuer: ISSUER,
@@ -107,7 +109,8 @@ export async function tokenService(deps: {
     if (!device || device.userId !== claims.sub || device.userDeletedAt !== null)
       throw new ParleyError("invalid_token");
     if (device.deviceRevokedAt !== null) throw new ParleyError("device_revoked");
-    if (device.tokensRevokedAt !== null && (claims.iat ?? 0) * 1000 < device.tokensRevokedAt) {
+    const issuedAt = typeof claims.ims === "number" ? claims.ims : 0;
+    if (device.tokensRevokedAt !== null && issuedAt < device.tokensRevokedAt) {
       throw new ParleyError("invalid_token");
     }
     if (device.userDisabledAt !== null) throw new ParleyError("account_disabled");

@@ -52,6 +52,7 @@ export interface CreateAccountInput {
     accountKey: Uint8Array;
     isAdmin: boolean;
     phone: string | null;
+    /** Stored normalized (protocol/api/accounts.ts normalizeEmail). */
     email: string | null;
   };
   device: NewDeviceRecord;
@@ -71,6 +72,11 @@ export interface ResetIdentityInput {
   /** An admin-created account claiming its username, or a verified phone/email. */
   username?: string;
   isAdmin?: boolean;
+  /**
+   * A recovery code (its hash) the reset spends in its own write: refused with
+   * `second_factor_invalid` unless it is an unused code of the account.
+   */
+  recoveryCodeHash?: string;
   now: number;
 }
 
@@ -80,7 +86,8 @@ export type AccountWriteError =
   | "device_exists"
   | "proof_used"
   | "device_limit"
-  | "stale_device_list";
+  | "stale_device_list"
+  | "second_factor_invalid";
 
 export interface AccountRecord {
   id: UserId;
@@ -122,10 +129,11 @@ export interface DeviceAuthRecord {
 }
 
 export interface AccountsStore {
-  /** Usernames in use, or released less than `quarantineMs` ago, are not free. */
-  usernameFree(username: string, now: number, quarantineMs: number): Promise<boolean>;
   createAccount(input: CreateAccountInput): Promise<AccountWriteError | undefined>;
-  resetIdentity(input: ResetIdentityInput): Promise<AccountWriteError | undefined>;
+  /** Done: the ids of the old identity's devices, all removed (their sockets must close). */
+  resetIdentity(
+    input: ResetIdentityInput,
+  ): Promise<AccountWriteError | "not_found" | { removedDeviceIds: DeviceId[] }>;
   /** An admin-created account without devices (its owner claims it with an invite). */
   createPendingAccount(input: {
     id: UserId;
@@ -142,6 +150,7 @@ export interface AccountsStore {
    * a full pass over every account, deleted ones included, such as the search reindex.
    */
   listAfter(afterId: UserId | undefined, limit: number): Promise<AccountRecord[]>;
+  /** The account with this phone number or email address (emails compared normalized). */
   findByContact(contact: { phone?: string; email?: string }): Promise<AccountRecord | undefined>;
   searchUsernames(query: string, limit: number): Promise<{ id: UserId; username: string }[]>;
   setProfile(id: UserId, ciphertext: Uint8Array, now: number): Promise<void>;

@@ -21,8 +21,6 @@ export interface AuthStore {
     tokenHash: string;
     now: number;
   }): Promise<{ deviceId: DeviceId; reused?: true; revoked?: true } | "invalid">;
-  /** Revokes every token of a device (refresh tokens; access tokens issued before now). */
-  revokeDeviceTokens(deviceId: DeviceId, now: number): Promise<void>;
 
   addWsTicket(input: { ticketHash: string; deviceId: DeviceId; expiresAt: number }): Promise<void>;
   /** Deletes the ticket and returns its device if it was there and unexpired (single use). */
@@ -74,17 +72,27 @@ export interface OtpStore {
       }
     | undefined
   >;
-  /** Counts a failed attempt; returns the attempts made. */
-  recordFailure(id: string): Promise<number>;
+  /**
+   * Counts one attempt at a challenge, in one statement, before the code is compared: at
+   * most `maxAttempts` attempts are ever counted, however many race. Returns the challenge
+   * with the attempts made, this one included; undefined when the challenge is unknown,
+   * expired (or spent) or has no attempt left.
+   */
+  claimAttempt(
+    id: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<{ destinationHmac: string; codeHmac: string; attempts: number } | undefined>;
   markVerified(id: string, now: number): Promise<void>;
 }
 
 export interface TotpStore {
   get(userId: UserId): Promise<{ secret: string; confirmedAt: number | null } | undefined>;
-  /** Starts (or restarts, while unconfirmed) an enrolment. */
-  begin(userId: UserId, secret: string, now: number): Promise<void>;
+  /**
+   * Starts (or restarts, while unconfirmed) an enrolment, in one statement; false when the
+   * account has a confirmed TOTP, which is left as it is.
+   */
+  begin(userId: UserId, secret: string, now: number): Promise<boolean>;
   confirm(userId: UserId, recoveryCodeHashes: string[], now: number): Promise<void>;
   remove(userId: UserId): Promise<void>;
-  /** Spends a recovery code (by hash) once. */
-  spendRecoveryCode(userId: UserId, codeHash: string, now: number): Promise<boolean>;
 }

@@ -2,6 +2,11 @@ import type { DeviceId, UserId } from "../ports.ts";
 
 /** Events the server pushes to a device over its WebSocket (the messaging issue adds more). */
 export type DeviceEvent =
+  /**
+   * A claim left the device fewer one-time X25519 prekeys than KEYS_LOW_ONE_TIME or fewer
+   * one-time ML-KEM prekeys than KEYS_LOW_PQ_ONE_TIME (protocol/api/prekeys.ts): both
+   * counts left, so the device refills whichever kind is low.
+   */
   | { type: "keys_low"; oneTimePrekeys: number; pqOneTimePrekeys: number }
   | {
       type: "device_changed";

@@ -15,7 +15,7 @@ export interface RateLimitDecision {
  */
 export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
-  /** Forgets a key (e.g. after a successful sign-in, or in tests). */
+  /** Forgets a key's count. */
   reset(key: string): Promise<void>;
   close(): Promise<void>;
 }

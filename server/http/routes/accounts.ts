@@ -43,14 +43,14 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       "/auth/token",
       async ({ body, request }) =>
         deadline(async () => {
+          const refresh = body.grant === "refresh";
           await enforceLimit(
             deps.limiter,
-            `sign-in:${clientKey(request)}`,
-            limits.sign_ins_per_minute,
+            `${refresh ? "refresh" : "sign-in"}:${clientKey(request)}`,
+            refresh ? limits.refreshes_per_minute : limits.sign_ins_per_minute,
             MINUTE,
           );
-          if (body.grant === "refresh")
-            return deps.tokens.refresh(required(body.refreshToken, "refreshToken"));
+          if (refresh) return deps.tokens.refresh(required(body.refreshToken, "refreshToken"));
           return deps.tokens.signIn(
             required(body.deviceId, "deviceId") as DeviceId,
             fromBase64Url(required(body.secret, "secret"), "body.secret"),

@@ -8,8 +8,6 @@ import type { ProvisioningService } from "../../domain/accounts/provisioning.ts"
 import type { RegistrationService } from "../../domain/accounts/registration.ts";
 import type { Principal, TokenService } from "../../domain/accounts/tokens.ts";
 import type { TotpService } from "../../domain/accounts/totp.ts";
-import type { AuthStore } from "../../domain/ports/auth.ts";
-import type { EventBus } from "../../domain/ports/events.ts";
 import type { RateLimiter } from "../../domain/ports/rate-limit.ts";
 import { withDeadline } from "../deadline.ts";
 import { enforceLimit, MINUTE, requirePrincipal } from "../guards.ts";
@@ -26,9 +24,7 @@ export interface AccountRoutesDeps {
   otp: OtpService;
   invites: InviteService;
   provisioning: ProvisioningService;
-  auth: AuthStore;
   limiter: RateLimiter;
-  events: EventBus;
   now: () => number;
 }
 

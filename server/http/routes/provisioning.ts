@@ -7,7 +7,6 @@ import { type AccountRoutesDeps, routeKit } from "./context.ts";
 
 /** How long a GET may wait for the envelope (long polling; exempt from the API deadline). */
 export const PROVISIONING_MAX_WAIT_S = 30;
-const POLL_MS = 250;
 
 /** The relay of the provisioning envelope to a device being linked. */
 export function provisioningRoutes(deps: AccountRoutesDeps) {
@@ -56,20 +55,17 @@ export function provisioningRoutes(deps: AccountRoutesDeps) {
     )
     .get(
       "/provisioning/:slotId",
-      async ({ params, query, headers, set }) => {
+      async ({ params, query, headers, request, set }) => {
         const readToken = headers["x-read-token"];
         if (!readToken)
           throw new ParleyError("unauthorized", "Send the slot's read token in X-Read-Token.");
-        const until = deps.now() + queryInteger(query.wait, PROVISIONING_MAX_WAIT_S, "wait") * 1000;
-        for (;;) {
-          const envelope = await deps.provisioning.take(params.slotId, readToken);
-          if (envelope) return { envelope };
-          if (deps.now() >= until) {
-            set.status = 204;
-            return;
-          }
-          await Bun.sleep(POLL_MS);
-        }
+        const envelope = await deps.provisioning.take(params.slotId, readToken, {
+          waitMs: queryInteger(query.wait, PROVISIONING_MAX_WAIT_S, "wait") * 1000,
+          // The client hung up: stop waiting (and leave the envelope in the slot).
+          signal: request.signal,
+        });
+        if (envelope) return { envelope };
+        set.status = 204;
       },
       {
         params: SlotParams,
@@ -79,6 +75,10 @@ export function provisioningRoutes(deps: AccountRoutesDeps) {
         detail: {
           summary:
             "The new device takes the envelope, waiting up to `wait` seconds (204 while none)",
+          description:
+            "One waiting request per slot: a newer GET for the same slot ends the older one " +
+            "at once with 204 (a client retrying after a lost connection is never refused). " +
+            "Waiting only reads the slot; a PUT on the same node answers the waiter at once.",
           tags,
         },
       },

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { Value } from "@sinclair/typebox/value";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { Email } from "../../../protocol/api/accounts.ts";
 import { smtpSender } from "./smtp.ts";
 import type { OtpSender } from "./types.ts";
 import { OtpDeliveryError } from "./types.ts";
@@ -97,6 +99,8 @@ async function sendError(sender: OtpSender, to: string): Promise<OtpDeliveryErro
   for (const text of [error.message, error.detail]) {
     expect(text).not.toContain(PASSWORD);
     expect(text).not.toContain(CODE);
+    // The address is personal data: not in the log either.
+    expect(text).not.toContain(to);
   }
   return error;
 }
@@ -128,14 +132,17 @@ describe("smtpSender against a local SMTP server", () => {
   test("a recipient the server rejects", async () => {
     const { server, sender } = await setup({
       onRcptTo(address, _session, callback) {
-        const err = Object.assign(new Error("No such user here"), { responseCode: 550 });
+        // Like many servers, the refusal repeats the address.
+        const err = Object.assign(new Error(`No such user here: <${address.address}>`), {
+          responseCode: 550,
+        });
         callback(address.address === "nobody@example.org" ? err : null);
       },
     });
     const err = await sendError(sender, "nobody@example.org");
     expect(err.message).toBe("The code could not be sent by email.");
     expect(err.detail).toContain("EENVELOPE");
-    expect(err.detail).toContain("No such user here");
+    expect(err.detail).toContain("No such user here: <[redacted]>");
     expect(server.received).toHaveLength(0);
   });
 
@@ -181,5 +188,33 @@ describe("smtpSender against a local SMTP server", () => {
     const err = await sendError(sender, to);
     expect(err.message).toBe("The email address is not valid.");
     expect(server.received).toHaveLength(0);
+  });
+
+  test("takes exactly the addresses the API takes (one pattern, protocol/api)", async () => {
+    const { sender } = await setup();
+    const addresses = [
+      "alice@example.org",
+      "a.b+tag@mail.example.co.uk",
+      'a"b@example.org',
+      "a(b)@example.org",
+      "a[b]@example.org",
+      "a\\b@example.org",
+      "alice@example",
+      "alice@@example.org",
+    ];
+    const byApi: Record<string, boolean> = {};
+    const bySender: Record<string, boolean> = {};
+    for (const to of addresses) {
+      byApi[to] = Value.Check(Email, to);
+      const refused = await sender
+        .send({ channel: "email", to, code: CODE, expiresInMinutes: 10 })
+        .then(
+          () => false,
+          (e: OtpDeliveryError) => e.message === "The email address is not valid.",
+        );
+      bySender[to] = !refused;
+    }
+    expect(bySender).toEqual(byApi);
+    expect(byApi['a"b@example.org']).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { createTransport } from "nodemailer";
+import { EMAIL_PATTERN } from "../../../protocol/api/accounts.ts";
 import { OtpDeliveryError, type OtpMessage, type OtpSender, otpText, redact } from "./types.ts";
 
 /** Time to open the TCP/TLS connection and to get the server's greeting. */
@@ -10,11 +11,10 @@ const MAX_CONNECTIONS = 2;
 const SUBJECT = "Your Parley code";
 const SAFE_MESSAGE = "The code could not be sent by email.";
 /**
- * One plain address and nothing else: a comma, a semicolon or angle brackets would let one
- * request send a code to several people (or name someone else), and the domain's own check
- * may be looser than what an SMTP library accepts as an address list.
+ * One plain address and nothing else (a list would send a code to several people): the
+ * API's own pattern, checked again here in case a caller did not come through the API.
  */
-const SINGLE_ADDRESS = /^[^\s@,;<>"()[\]\\]+@[^\s@,;<>"()[\]\\]+\.[^\s@,;<>"()[\]\\]+$/;
+const SINGLE_ADDRESS = new RegExp(EMAIL_PATTERN);
 
 /** Settings of the SMTP sender (config keys `smtp.*`). */
 export interface SmtpOptions {
@@ -67,7 +67,7 @@ export function smtpSender(options: SmtpOptions): OtpSender {
     } catch (err) {
       throw new OtpDeliveryError(
         SAFE_MESSAGE,
-        redact(describeSmtpError(err), [options.password, message.code]),
+        redact(describeSmtpError(err), [options.password, message.code, message.to]),
       );
     }
   }

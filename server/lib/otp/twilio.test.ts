@@ -5,7 +5,8 @@ import { OtpDeliveryError } from "./types.ts";
 const SID = "AC0123456789abcdef0123456789abcdef";
 const TOKEN = "s3cr3t-auth-token-never-logged";
 const CODE = "482913";
-const TO = "+15551234567";
+// Not the example number of the "international format" message, which is no one's.
+const TO = "+15557654321";
 
 interface Seen {
   method: string;
@@ -56,6 +57,8 @@ async function sendError(promise: Promise<void>): Promise<OtpDeliveryError> {
   for (const text of [error.message, error.detail]) {
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(CODE);
+    // The number is personal data: not in the log either, with or without its plus.
+    expect(text).not.toContain(TO.slice(1));
   }
   return error;
 }
@@ -89,7 +92,7 @@ describe("twilioSender against a mock Twilio API", () => {
       Response.json(
         {
           code: 21211,
-          message: "The 'To' number +15551234567 is not a valid phone number.",
+          message: `The 'To' number ${TO} is not a valid phone number.`,
           more_info: "https://www.twilio.com/docs/errors/21211",
           status: 400,
         },
@@ -110,6 +113,23 @@ describe("twilioSender against a mock Twilio API", () => {
       sender().send({ channel: "sms", to: TO, code: CODE, expiresInMinutes: 10 }),
     );
     expect(err.detail).toContain("[redacted]");
+  });
+
+  test("an answer that repeats the To number has it redacted, in every spelling", async () => {
+    reply = () =>
+      Response.json(
+        {
+          code: 21614,
+          message: `'To' number ${TO} is not a valid mobile number (To=%2B${TO.slice(1)})`,
+          status: 400,
+        },
+        { status: 400 },
+      );
+    const err = await sendError(
+      sender().send({ channel: "sms", to: TO, code: CODE, expiresInMinutes: 10 }),
+    );
+    expect(err.detail).toContain("21614");
+    expect(err.detail).toContain("'To' number [redacted] is not a valid mobile number");
   });
 
   test("a 500 with a non-JSON body", async () => {

@@ -28,7 +28,7 @@ export interface TwilioOptions {
 /**
  * Sends codes by SMS through Twilio's Messages API (one POST per code). Errors carry a
  * message safe to show and, in `detail`, Twilio's status, error code and text for the log;
- * neither ever contains the auth token or the code.
+ * neither ever contains the auth token, the code or the phone number.
  */
 export function twilioSender(options: TwilioOptions): OtpSender {
   const fetchFn = options.fetch ?? ((url, init) => fetch(url, init));
@@ -55,7 +55,9 @@ export function twilioSender(options: TwilioOptions): OtpSender {
       [senderField]: options.from,
       Body: otpText(message.code, message.expiresInMinutes),
     });
-    const secrets = [options.authToken, message.code];
+    // Twilio's error text repeats the To number ("The 'To' number +1555… is not valid"),
+    // with or without its plus: the number is personal data and stays out of the log.
+    const secrets = [options.authToken, message.code, message.to, message.to.slice(1)];
     let response: Response;
     try {
       response = await fetchFn(url, {

@@ -45,8 +45,9 @@ export function otpText(code: string, expiresInMinutes: number): string {
 const MIN_REDACTED_LENGTH = 4;
 
 /**
- * Replaces secrets (an auth token, the code itself) in text headed for a log, in case a
- * provider or a proxy echoes the request back in its error.
+ * Replaces secrets (an auth token, the code itself) and the destination (a phone number or
+ * email address: personal data) in text headed for a log, in case a provider or a proxy
+ * echoes the request back in its error.
  */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;

@@ -16,6 +16,7 @@ import {
   oneTimePrekeys,
   otpChallenges,
   pqPrekeys,
+  refreshTokens,
   releasedUsernames,
   signedPrekeys,
 } from "../schema.ts";
@@ -179,6 +180,21 @@ export async function appendDeviceList(
     hash: buf(list.hash),
     createdAt: now,
   });
+}
+
+/**
+ * Cuts a device off: its refresh tokens are marked revoked (kept, so a late refresh is told
+ * why) and access tokens issued before `now` stop working.
+ */
+export async function revokeTokens(tx: SqlDb, deviceId: string, now: number): Promise<void> {
+  await tx
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.deviceId, deviceId), isNull(refreshTokens.revokedAt)));
+  await tx
+    .update(deviceSecrets)
+    .set({ tokensRevokedAt: now })
+    .where(eq(deviceSecrets.deviceId, deviceId));
 }
 
 /** Runs a write, mapping a WriteRefusal to its code. */

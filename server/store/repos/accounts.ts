@@ -1,12 +1,21 @@
 import { and, asc, count, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { normalizeEmail } from "../../../protocol/api/accounts.ts";
 import type {
   AccountRecord,
   AccountsStore,
   AccountWriteError,
 } from "../../domain/ports/accounts.ts";
-import type { UserId } from "../../domain/ports.ts";
+import type { DeviceId, UserId } from "../../domain/ports.ts";
 import type { Database } from "../database.ts";
-import { contacts, deviceLists, devices, releasedUsernames, users } from "../schema.ts";
+import {
+  contacts,
+  deviceLists,
+  devices,
+  recoveryCodes,
+  releasedUsernames,
+  totp,
+  users,
+} from "../schema.ts";
 import { isUniqueViolation } from "../sql-errors.ts";
 import {
   appendDeviceList,
@@ -16,6 +25,7 @@ import {
   usernameQuarantined,
   WriteRefusal,
 } from "./account-writes.ts";
+import { spendRecoveryCode } from "./otp-store.ts";
 
 /** Quarantine of a deleted account's username. */
 export const USERNAME_QUARANTINE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -51,15 +61,6 @@ export function accountsStore(database: Database): AccountsStore {
     return row ? toAccount(row) : undefined;
   };
   return {
-    async usernameFree(username, now, quarantineMs) {
-      const [taken] = await database.db
-        .select({ id: users.id })
-        .from(users)
-        .where(eq(users.username, username))
-        .limit(1);
-      return !taken && !(await usernameQuarantined(database.db, username, now, quarantineMs));
-    },
-
     createAccount(input) {
       return refusalOf(() =>
         database.write(async (tx) => {
@@ -76,7 +77,7 @@ export function accountsStore(database: Database): AccountsStore {
               accountKey: Buffer.from(input.user.accountKey),
               isAdmin: input.user.isAdmin,
               phone: input.user.phone,
-              email: input.user.email,
+              email: input.user.email === null ? null : normalizeEmail(input.user.email),
               createdAt: input.now,
               updatedAt: input.now,
             });
@@ -89,10 +90,18 @@ export function accountsStore(database: Database): AccountsStore {
       ) as Promise<AccountWriteError | undefined>;
     },
 
-    resetIdentity(input) {
-      return refusalOf(() =>
+    async resetIdentity(input) {
+      let removedDeviceIds: DeviceId[] = [];
+      const refused = await refusalOf(() =>
         database.write(async (tx) => {
           await consumeProof(tx, input.proof, input.now);
+          // Spent here, with the reset: a reset refused on any ground keeps its recovery code.
+          if (
+            input.recoveryCodeHash !== undefined &&
+            !(await spendRecoveryCode(tx, input.userId, input.recoveryCodeHash, input.now))
+          ) {
+            throw new WriteRefusal("second_factor_invalid");
+          }
           const changes: Partial<typeof users.$inferInsert> = {
             accountKey: Buffer.from(input.accountKey),
             identityResetAt: input.now,
@@ -112,12 +121,17 @@ export function accountsStore(database: Database): AccountsStore {
           }
           // Every device of the old identity goes, with its keys, secret and tokens; the
           // device-list chain restarts under the new account key.
-          await tx.delete(devices).where(eq(devices.userId, input.userId));
+          const removed = await tx
+            .delete(devices)
+            .where(eq(devices.userId, input.userId))
+            .returning({ id: devices.id });
+          removedDeviceIds = removed.map((d) => d.id as DeviceId);
           await tx.delete(deviceLists).where(eq(deviceLists.userId, input.userId));
           await insertDevice(tx, input.device, input.keys, input.now);
           await appendDeviceList(tx, input.userId, input.deviceList, undefined, input.now);
         }),
-      ) as Promise<AccountWriteError | undefined>;
+      );
+      return refused ?? { removedDeviceIds };
     },
 
     createPendingAccount({ id, username, isAdmin, now }) {
@@ -157,7 +171,12 @@ export function accountsStore(database: Database): AccountsStore {
       const [row] = await database.db
         .select()
         .from(users)
-        .where(or(phone ? eq(users.phone, phone) : sql`0`, email ? eq(users.email, email) : sql`0`))
+        .where(
+          or(
+            phone ? eq(users.phone, phone) : sql`0`,
+            email ? eq(users.email, normalizeEmail(email)) : sql`0`,
+          ),
+        )
         .limit(1);
       return row ? toAccount(row) : undefined;
     },
@@ -180,17 +199,24 @@ export function accountsStore(database: Database): AccountsStore {
         tx
           .update(users)
           .set({ profileCiphertext: Buffer.from(ciphertext), updatedAt: now })
-          .where(eq(users.id, id)),
+          .where(and(eq(users.id, id), isNull(users.deletedAt))),
       );
     },
     async setLastSeenVisibility(id, visibility) {
       await database.write((tx) =>
-        tx.update(users).set({ lastSeenVisibility: visibility }).where(eq(users.id, id)),
+        tx
+          .update(users)
+          .set({ lastSeenVisibility: visibility })
+          .where(and(eq(users.id, id), isNull(users.deletedAt))),
       );
     },
     async touchLastSeen(id, deviceId, now) {
       await database.write(async (tx) => {
-        await tx.update(users).set({ lastSeenAt: now }).where(eq(users.id, id));
+        // A deleted account's sockets close after its deletion: its tombstone stays blank.
+        await tx
+          .update(users)
+          .set({ lastSeenAt: now })
+          .where(and(eq(users.id, id), isNull(users.deletedAt)));
         await tx.update(devices).set({ lastActiveAt: now }).where(eq(devices.id, deviceId));
       });
     },
@@ -209,6 +235,8 @@ export function accountsStore(database: Database): AccountsStore {
         }
         await tx.delete(devices).where(eq(devices.userId, id));
         await tx.delete(deviceLists).where(eq(deviceLists.userId, id));
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
+        await tx.delete(totp).where(eq(totp.userId, id));
         await tx
           .delete(contacts)
           .where(or(eq(contacts.userId, id), eq(contacts.contactUserId, id)));

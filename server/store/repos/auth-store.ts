@@ -1,15 +1,22 @@
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, lt } from "drizzle-orm";
 import type { AuthStore } from "../../domain/ports/auth.ts";
 import type { DeviceId } from "../../domain/ports.ts";
 import type { Database } from "../database.ts";
-import { deviceSecrets, refreshTokens, serverSecrets, wsTickets } from "../schema.ts";
+import { refreshTokens, serverSecrets, wsTickets } from "../schema.ts";
+import { revokeTokens } from "./account-writes.ts";
 
 export function authStore(database: Database): AuthStore {
   return {
     async addRefreshToken({ id, deviceId, tokenHash, now, expiresAt }) {
-      await database.write((tx) =>
-        tx.insert(refreshTokens).values({ id, deviceId, tokenHash, createdAt: now, expiresAt }),
-      );
+      await database.write(async (tx) => {
+        // The device's expired tokens go at the same time, so the table stays bounded.
+        await tx
+          .delete(refreshTokens)
+          .where(and(eq(refreshTokens.deviceId, deviceId), lt(refreshTokens.expiresAt, now)));
+        await tx
+          .insert(refreshTokens)
+          .values({ id, deviceId, tokenHash, createdAt: now, expiresAt });
+      });
     },
 
     spendRefreshToken({ id, tokenHash, now }) {
@@ -17,38 +24,18 @@ export function authStore(database: Database): AuthStore {
         const [row] = await tx
           .select()
           .from(refreshTokens)
-          .where(eq(refreshTokens.id, id))
+          .where(and(eq(refreshTokens.id, id), eq(refreshTokens.tokenHash, tokenHash)))
           .limit(1);
-        if (!row || row.tokenHash !== tokenHash || row.expiresAt <= now) return "invalid" as const;
+        if (!row || row.expiresAt <= now) return "invalid" as const;
         if (row.revokedAt !== null)
           return { deviceId: row.deviceId as DeviceId, revoked: true as const };
         if (row.usedAt !== null) {
           // Reuse: someone else holds a copy. Everything of this device is cut off.
-          await tx
-            .update(refreshTokens)
-            .set({ revokedAt: now })
-            .where(eq(refreshTokens.deviceId, row.deviceId));
-          await tx
-            .update(deviceSecrets)
-            .set({ tokensRevokedAt: now })
-            .where(eq(deviceSecrets.deviceId, row.deviceId));
+          await revokeTokens(tx, row.deviceId, now);
           return { deviceId: row.deviceId as DeviceId, reused: true as const };
         }
         await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, id));
         return { deviceId: row.deviceId as DeviceId };
-      });
-    },
-
-    async revokeDeviceTokens(deviceId, now) {
-      await database.write(async (tx) => {
-        await tx
-          .update(refreshTokens)
-          .set({ revokedAt: now })
-          .where(and(eq(refreshTokens.deviceId, deviceId), isNull(refreshTokens.revokedAt)));
-        await tx
-          .update(deviceSecrets)
-          .set({ tokensRevokedAt: now })
-          .where(eq(deviceSecrets.deviceId, deviceId));
       });
     },
 

@@ -13,12 +13,17 @@ import {
   devices,
   oneTimePrekeys,
   pqPrekeys,
-  refreshTokens,
   signedPrekeys,
   users,
   wsTickets,
 } from "../schema.ts";
-import { appendDeviceList, insertDevice, refusalOf, WriteRefusal } from "./account-writes.ts";
+import {
+  appendDeviceList,
+  insertDevice,
+  refusalOf,
+  revokeTokens,
+  WriteRefusal,
+} from "./account-writes.ts";
 
 const toList = (r: typeof deviceLists.$inferSelect): DeviceListRecord => ({
   version: r.version,
@@ -139,13 +144,10 @@ export function devicesStore(database: Database): DevicesStore {
           for (const table of [signedPrekeys, oneTimePrekeys, pqPrekeys, wsTickets]) {
             await tx.delete(table).where(eq(table.deviceId, deviceId));
           }
-          await tx
-            .update(refreshTokens)
-            .set({ revokedAt: now })
-            .where(and(eq(refreshTokens.deviceId, deviceId), isNull(refreshTokens.revokedAt)));
+          await revokeTokens(tx, deviceId, now);
           await tx
             .update(deviceSecrets)
-            .set({ tokensRevokedAt: now, nameCiphertext: null })
+            .set({ nameCiphertext: null })
             .where(eq(deviceSecrets.deviceId, deviceId));
         }),
       );

@@ -1,6 +1,6 @@
-import { and, count, eq, gt, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { OtpStore, TotpStore } from "../../domain/ports/auth.ts";
-import type { Database } from "../database.ts";
+import type { Database, SqlDb } from "../database.ts";
 import { otpChallenges, recoveryCodes, totp } from "../schema.ts";
 
 export function otpStore(database: Database): OtpStore {
@@ -32,15 +32,26 @@ export function otpStore(database: Database): OtpStore {
         .limit(1);
       return row;
     },
-    recordFailure(id) {
-      return database.write(async (tx) => {
-        const [row] = await tx
+    async claimAttempt(id, now, maxAttempts) {
+      // The count and the limit in one statement: parallel guesses cannot all read "0 tries".
+      const [row] = await database.write((tx) =>
+        tx
           .update(otpChallenges)
           .set({ attempts: sql`${otpChallenges.attempts} + 1` })
-          .where(eq(otpChallenges.id, id))
-          .returning({ attempts: otpChallenges.attempts });
-        return row?.attempts ?? Number.POSITIVE_INFINITY;
-      });
+          .where(
+            and(
+              eq(otpChallenges.id, id),
+              lt(otpChallenges.attempts, maxAttempts),
+              gt(otpChallenges.expiresAt, now),
+            ),
+          )
+          .returning({
+            destinationHmac: otpChallenges.destinationHmac,
+            codeHmac: otpChallenges.codeHmac,
+            attempts: otpChallenges.attempts,
+          }),
+      );
+      return row;
     },
     async markVerified(id, now) {
       await database.write((tx) =>
@@ -57,15 +68,20 @@ export function totpStore(database: Database): TotpStore {
       return row ? { secret: row.secret, confirmedAt: row.confirmedAt } : undefined;
     },
     async begin(userId, secret, now) {
-      await database.write((tx) =>
+      // Only an unconfirmed row is replaced: a restart racing a confirm cannot turn the
+      // registration lock off.
+      const rows = await database.write((tx) =>
         tx
           .insert(totp)
           .values({ userId, secret, createdAt: now })
           .onConflictDoUpdate({
             target: totp.userId,
-            set: { secret, createdAt: now, confirmedAt: null },
-          }),
+            set: { secret, createdAt: now },
+            setWhere: isNull(totp.confirmedAt),
+          })
+          .returning({ userId: totp.userId }),
       );
+      return rows.length > 0;
     },
     async confirm(userId, hashes, now) {
       await database.write(async (tx) => {
@@ -81,21 +97,29 @@ export function totpStore(database: Database): TotpStore {
         await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
       });
     },
-    async spendRecoveryCode(userId, codeHash, now) {
-      const rows = await database.write((tx) =>
-        tx
-          .update(recoveryCodes)
-          .set({ usedAt: now })
-          .where(
-            and(
-              eq(recoveryCodes.userId, userId),
-              eq(recoveryCodes.codeHash, codeHash),
-              sql`${recoveryCodes.usedAt} IS NULL`,
-            ),
-          )
-          .returning({ userId: recoveryCodes.userId }),
-      );
-      return rows.length > 0;
-    },
   };
+}
+
+/**
+ * Spends a recovery code (by hash) once, inside the caller's transaction: the identity reset
+ * that needs it (accounts.ts resetIdentity), so a reset refused later keeps the code.
+ */
+export async function spendRecoveryCode(
+  tx: SqlDb,
+  userId: string,
+  codeHash: string,
+  now: number,
+): Promise<boolean> {
+  const rows = await tx
+    .update(recoveryCodes)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(recoveryCodes.userId, userId),
+        eq(recoveryCodes.codeHash, codeHash),
+        isNull(recoveryCodes.usedAt),
+      ),
+    )
+    .returning({ userId: recoveryCodes.userId });
+  return rows.length > 0;
 }

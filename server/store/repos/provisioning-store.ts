@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { ProvisioningStore } from "../../domain/ports/directory.ts";
 import type { Database } from "../database.ts";
 import { provisioningSlots } from "../schema.ts";
@@ -26,18 +26,32 @@ export function provisioningStore(database: Database): ProvisioningStore {
       );
       return rows.length > 0;
     },
-    take(id, readerHash, now) {
-      return database.write(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(provisioningSlots)
-          .where(and(eq(provisioningSlots.id, id), gt(provisioningSlots.expiresAt, now)))
-          .limit(1);
-        if (!row || row.readerHash !== readerHash) return "not_found" as const;
-        if (!row.envelope) return "empty" as const;
-        await tx.delete(provisioningSlots).where(eq(provisioningSlots.id, id));
-        return new Uint8Array(row.envelope);
-      });
+    async peek(id, now) {
+      // The read connection: a waiting reader never queues behind (or holds) the write lock.
+      const [row] = await database.db
+        .select({
+          readerHash: provisioningSlots.readerHash,
+          filled: sql<number>`${provisioningSlots.envelope} IS NOT NULL`,
+        })
+        .from(provisioningSlots)
+        .where(and(eq(provisioningSlots.id, id), gt(provisioningSlots.expiresAt, now)))
+        .limit(1);
+      return row ? { readerHash: row.readerHash, filled: Boolean(Number(row.filled)) } : undefined;
+    },
+    async take(id, now) {
+      const [row] = await database.write((tx) =>
+        tx
+          .delete(provisioningSlots)
+          .where(
+            and(
+              eq(provisioningSlots.id, id),
+              isNotNull(provisioningSlots.envelope),
+              gt(provisioningSlots.expiresAt, now),
+            ),
+          )
+          .returning({ envelope: provisioningSlots.envelope }),
+      );
+      return row?.envelope ? new Uint8Array(row.envelope) : undefined;
     },
     async sweep(now) {
       await database.write((tx) =>
