@@ -17,12 +17,13 @@ import { userRoutes } from "./http/routes/users.ts";
 import { assetDir } from "./lib/assets.ts";
 import type { Logger } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
-import { createOtpSender } from "./lib/otp/index.ts";
+
 import { createRateLimiter } from "./lib/rate-limit/index.ts";
 import type { Database } from "./store/database.ts";
 import { migrate, readMigrations } from "./store/migrate.ts";
 import { openDatabase } from "./store/open.ts";
 import { accountsModule } from "./wiring/accounts.ts";
+import { otpSenderFor } from "./wiring/otp-sender.ts";
 import { websocketGateway } from "./ws/gateway.ts";
 
 export interface ServerOptions {
@@ -83,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const events = memoryEventBus();
   const limiter = createRateLimiter(config.redis.url, { log });
-  const otpSender = createOtpSender(config, (line) => log.warn(line));
+  const otpSender = otpSenderFor(config, (line) => log.warn(line));
   const accounts = await accountsModule({ config, database, ctx, events, limiter, otpSender, log });
   const closeServices = async () => {
     await limiter.close();

@@ -19,15 +19,10 @@ export interface OtpSender {
 }
 
 /**
- * The provider refused or could not be reached; the detail is for the log only. The
- * implementations in server/lib/otp/ throw their own class of the same name (lib cannot
- * import the domain), so `instanceof` goes by name.
+ * The provider refused or could not be reached; the detail is for the log only. (The lib's
+ * senders throw their own class; server/wiring/otp-sender.ts turns it into this one.)
  */
 export class OtpDeliveryError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return value instanceof Error && value.name === "OtpDeliveryError";
-  }
-
   constructor(
     message: string,
     readonly detail: string,

@@ -1,7 +1,6 @@
 /**
- * Local copies of the domain's OtpSender port (server/domain/ports/otp-sender.ts).
- * server/lib/ is a leaf and may not import the domain, so the shapes are repeated here;
- * structural typing makes these senders satisfy the port without an import.
+ * What the senders here offer. server/lib/ is a leaf and may not import the domain;
+ * server/wiring/otp-sender.ts adapts a sender to the domain's OtpSender port.
  */
 
 /** Where a one-time code goes. */
