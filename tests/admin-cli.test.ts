@@ -92,9 +92,12 @@ test("users create makes an account its owner claims; usernames are checked", as
   const { state } = await registerWith(String(created.claimCode), "carol", String(created.userId));
   expect(String(state.userId)).toBe(String(created.userId));
 
+  const invitesBefore = (adminJson("invites", "list") as unknown as unknown[]).length;
   const taken = admin("users", "create", "carol");
   expect(taken.code).toBe(1);
   expect(taken.stderr).toMatch(/^parley: .*taken/);
+  // The refused account left no claim code behind: the two are written together.
+  expect((adminJson("invites", "list") as unknown as unknown[]).length).toBe(invitesBefore);
   const bad = admin("users", "create", "Carol.Bad!");
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/^parley: .*username/i);

@@ -3,9 +3,7 @@ import { Username } from "../../protocol/api/accounts.ts";
 import { ParleyError } from "../../protocol/errors.ts";
 import type { InviteService } from "../domain/accounts/invites.ts";
 import type { TotpService } from "../domain/accounts/totp.ts";
-import { writeError } from "../domain/accounts/write-error.ts";
 import type { AccountsStore } from "../domain/ports/accounts.ts";
-import type { UserId } from "../domain/ports.ts";
 import type { Logger } from "../lib/log.ts";
 import { toApiError } from "./error-response.ts";
 import { jsonBodyParser } from "./json-body.ts";
@@ -39,18 +37,10 @@ export function adminApp(deps: {
     .post(
       "/users",
       async ({ body, set }) => {
-        const userId = Bun.randomUUIDv7() as UserId;
-        const refused = await deps.accounts.createPendingAccount({
-          id: userId,
+        const { userId, invite, code } = await deps.invites.createClaimableAccount({
           username: body.username,
-          isAdmin: body.admin ?? false,
-          now: deps.now(),
-        });
-        if (refused) throw writeError(refused);
-        const { invite, code } = await deps.invites.create({
-          createdBy: "admin-cli",
-          forUserId: userId,
           admin: body.admin ?? false,
+          createdBy: "admin-cli",
           ttlMs: CLAIM_TTL_MS,
         });
         set.status = 201;

@@ -58,7 +58,7 @@ export async function accountsModule(deps: {
     accessTtlS: config.auth.access_token_ttl_s,
     refreshTtlDays: config.auth.refresh_token_ttl_days,
   });
-  const invites = inviteService({ invites: invitesStore(database), audit, now });
+  const invites = inviteService({ invites: invitesStore(database), accounts, audit, now });
   const otp = await otpService({
     mode: config.registration.mode,
     store: otpStore(database),

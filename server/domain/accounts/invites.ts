@@ -1,7 +1,9 @@
 import { ParleyError } from "../../../protocol/errors.ts";
-import type { InviteRecord, InvitesStore } from "../ports/auth.ts";
+import type { AccountsStore } from "../ports/accounts.ts";
+import type { InviteRecord, InvitesStore, NewInvite } from "../ports/auth.ts";
 import type { AuditRepository, UserId } from "../ports.ts";
 import { randomToken, sha256Hex } from "./secrets.ts";
+import { writeError } from "./write-error.ts";
 
 /** How long the first-start setup link stays valid. */
 export const SETUP_INVITE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -14,17 +16,19 @@ export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
  */
 export function inviteService(deps: {
   invites: InvitesStore;
+  accounts: AccountsStore;
   audit: AuditRepository;
   now: () => number;
 }) {
-  async function create(input: {
+  /** A new invite and its code, not stored yet. */
+  async function draft(input: {
     createdBy: string;
     maxUses?: number;
     ttlMs?: number;
     note?: string;
     forUserId?: UserId;
     admin?: boolean;
-  }): Promise<{ invite: InviteRecord; code: string }> {
+  }): Promise<{ invite: InviteRecord; code: string; row: NewInvite }> {
     const code = randomToken(18);
     const now = deps.now();
     const invite: InviteRecord = {
@@ -39,24 +43,60 @@ export function inviteService(deps: {
       expiresAt: now + (input.ttlMs ?? DEFAULT_INVITE_TTL_MS),
       revokedAt: null,
     };
-    const { uses: _uses, revokedAt: _revoked, ...row } = invite;
-    await deps.invites.create({ ...row, codeHash: await sha256Hex(code) });
-    await deps.audit.append({
-      at: now,
-      actor: input.createdBy,
-      action: input.forUserId
+    const { uses: _uses, revokedAt: _revoked, ...fields } = invite;
+    return { invite, code, row: { ...fields, codeHash: await sha256Hex(code) } };
+  }
+
+  const audited = (invite: InviteRecord) =>
+    deps.audit.append({
+      at: invite.createdAt,
+      actor: invite.createdBy,
+      action: invite.forUserId
         ? "invite.create_claim"
-        : input.admin
+        : invite.admin
           ? "invite.create_setup"
           : "invite.create",
       target: invite.id,
       details: { maxUses: invite.maxUses, expiresAt: invite.expiresAt },
     });
+
+  async function create(input: Parameters<typeof draft>[0]) {
+    const { invite, code, row } = await draft(input);
+    await deps.invites.create(row);
+    await audited(invite);
     return { invite, code };
   }
 
   return {
     create,
+    /**
+     * An account an admin creates (its username kept for its owner) and the one-time claim
+     * code the owner registers their first device with, written together.
+     */
+    async createClaimableAccount(input: {
+      username: string;
+      admin: boolean;
+      createdBy: string;
+      ttlMs: number;
+    }) {
+      const userId = Bun.randomUUIDv7() as UserId;
+      const { invite, code, row } = await draft({
+        createdBy: input.createdBy,
+        forUserId: userId,
+        admin: input.admin,
+        ttlMs: input.ttlMs,
+      });
+      const refused = await deps.accounts.createPendingAccount({
+        id: userId,
+        username: input.username,
+        isAdmin: input.admin,
+        now: invite.createdAt,
+        claim: row,
+      });
+      if (refused) throw writeError(refused);
+      await audited(invite);
+      return { userId, invite, code };
+    },
     list: () => deps.invites.list(),
     async revoke(id: string, actor: string) {
       const done = await deps.invites.revoke(id, deps.now());

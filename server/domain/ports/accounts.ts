@@ -1,4 +1,5 @@
 import type { DeviceId, DevicePlatform, UserId } from "../ports.ts";
+import type { NewInvite } from "./auth.ts";
 
 /**
  * Storage the accounts domain needs. Every method that changes several rows runs in one
@@ -134,12 +135,16 @@ export interface AccountsStore {
   resetIdentity(
     input: ResetIdentityInput,
   ): Promise<AccountWriteError | "not_found" | { removedDeviceIds: DeviceId[] }>;
-  /** An admin-created account without devices (its owner claims it with an invite). */
+  /**
+   * An admin-created account without devices, and in the same write the invite its owner
+   * claims it with.
+   */
   createPendingAccount(input: {
     id: UserId;
     username: string;
     isAdmin: boolean;
     now: number;
+    claim: NewInvite;
   }): Promise<AccountWriteError | undefined>;
   findById(id: UserId): Promise<AccountRecord | undefined>;
   findByUsername(username: string): Promise<AccountRecord | undefined>;

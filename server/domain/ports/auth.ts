@@ -43,8 +43,11 @@ export interface InviteRecord {
   revokedAt: number | null;
 }
 
+/** An invite as it is first stored: its record and the hash of its code. */
+export type NewInvite = Omit<InviteRecord, "uses" | "revokedAt"> & { codeHash: string };
+
 export interface InvitesStore {
-  create(input: Omit<InviteRecord, "uses" | "revokedAt"> & { codeHash: string }): Promise<void>;
+  create(input: NewInvite): Promise<void>;
   findByCodeHash(codeHash: string): Promise<InviteRecord | undefined>;
   list(): Promise<InviteRecord[]>;
   revoke(id: string, now: number): Promise<boolean>;

@@ -24,6 +24,17 @@ for (const driver of DRIVERS) {
           username: `user${n}`,
           isAdmin: false,
           now: n,
+          claim: {
+            id: `invite-${n}`,
+            codeHash: `hash-${n}`,
+            createdBy: "admin-cli",
+            note: null,
+            maxUses: 1,
+            forUserId: id(n),
+            admin: false,
+            createdAt: n,
+            expiresAt: n + 1000,
+          },
         });
       return accounts;
     }

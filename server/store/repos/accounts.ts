@@ -11,6 +11,7 @@ import {
   contacts,
   deviceLists,
   devices,
+  invites,
   recoveryCodes,
   releasedUsernames,
   totp,
@@ -134,7 +135,7 @@ export function accountsStore(database: Database): AccountsStore {
       return refused ?? { removedDeviceIds };
     },
 
-    createPendingAccount({ id, username, isAdmin, now }) {
+    createPendingAccount({ id, username, isAdmin, now, claim }) {
       return refusalOf(() =>
         database.write(async (tx) => {
           if (await usernameQuarantined(tx, username, now, USERNAME_QUARANTINE_MS))
@@ -146,6 +147,7 @@ export function accountsStore(database: Database): AccountsStore {
           } catch (err) {
             throw uniqueRefusal(err) ?? err;
           }
+          await tx.insert(invites).values(claim);
         }),
       ) as Promise<AccountWriteError | undefined>;
     },
