@@ -31,7 +31,7 @@ test("allowed imports pass", () => {
     "sdk/a.ts": 'import { ParleyError } from "../protocol/errors.ts";',
     "server/http/a.ts":
       'import type { X } from "../domain/ports.ts";\nimport { log } from "../lib/log.ts";',
-    "server/store/a.ts": 'import type { UsersRepository } from "../domain/ports.ts";',
+    "server/store/a.ts": 'import type { AuditRepository } from "../domain/ports.ts";',
     "server/main.ts": 'import { openDatabase } from "./store/open.ts";',
     "cli/commands/serve.ts": 'import { startServer } from "../../server/main.ts";',
     "web/src/a.tsx":

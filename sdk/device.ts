@@ -1,4 +1,4 @@
-import type { KeyUpload } from "../protocol/api/accounts.ts";
+import type { KeyUpload, Platform } from "../protocol/api/accounts.ts";
 import { toBase64Url } from "../protocol/api/base64.ts";
 import type { ProtocolContext } from "../protocol/crypto/context.ts";
 import type { KeyPair } from "../protocol/crypto/primitives.ts";
@@ -12,7 +12,7 @@ import { asAccountSecretKey } from "../protocol/identity/keys.ts";
 import { encodeSignedPrekey, type PrekeyKind, signPrekey } from "../protocol/identity/prekey.ts";
 import { InMemorySessionStores } from "../protocol/session/stores.ts";
 
-export type Platform = "web" | "cli" | "desktop" | "android" | "ios";
+export type { Platform };
 
 /**
  * One-time X25519 prekeys a device publishes when it joins, and tops up to when fewer than

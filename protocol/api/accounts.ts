@@ -32,6 +32,7 @@ export const Username = Type.String({
 
 export const PLATFORMS = ["web", "cli", "desktop", "android", "ios"] as const;
 export const Platform = Type.Union(PLATFORMS.map((p) => Type.Literal(p)));
+export type Platform = (typeof PLATFORMS)[number];
 
 /** Encoded sizes (protocol/identity): a signed X25519 prekey fits 256 bytes, a PQ one 2048. */
 const MAX_PREKEY = 256;

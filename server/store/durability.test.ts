@@ -1,11 +1,16 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { freshDatabase, type TestDatabase } from "../../tests/support/databases.ts";
+import {
+  createAccountInput,
+  oneTimePrekeys,
+  testDeviceId,
+  testUserId,
+} from "../../tests/support/store-inputs.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
-import { auditRepository } from "./repos/audit.ts";
-import { devicesRepository } from "./repos/devices.ts";
-import { prekeysRepository } from "./repos/prekeys.ts";
-import { usersRepository } from "./repos/users.ts";
+import { accountsStore } from "./repos/accounts.ts";
+import { devicesStore } from "./repos/devices-store.ts";
+import { keysStore } from "./repos/keys-store.ts";
 
 const CHILD = join(import.meta.dir, "../../tests/support/store-child.ts");
 let t: TestDatabase | undefined;
@@ -17,50 +22,56 @@ afterEach(async () => {
 test("every acknowledged write survives kill -9 of the writing process", async () => {
   t = await freshDatabase("bun-sqlite");
   await t.database.close();
+  // The child registers accounts, links a second device to each and tops up the first
+  // device's one-time prekeys (AccountsStore, DevicesStore, KeysStore), acknowledging each.
   const child = Bun.spawn([process.execPath, CHILD, "write", t.file], { stdout: "pipe" });
-  let acked = 0;
+  const acked: { account: number; write: string }[] = [];
   let buffered = "";
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
     buffered += decoder.decode(chunk);
     const lines = buffered.split("\n");
     buffered = lines.pop()!;
-    for (const line of lines) acked = Number(line.slice(4));
-    if (acked >= 300) {
+    for (const line of lines) {
+      const [, account, write] = line.split(" ");
+      acked.push({ account: Number(account), write: write! });
+    }
+    if (acked.length >= 300) {
       child.kill("SIGKILL");
       break;
     }
   }
   await child.exited;
   expect(child.signalCode).toBe("SIGKILL");
+
   const reopened = openBunSqlite(t.file);
-  const rows = await auditRepository(reopened).list({ action: "durability", limit: 1000 });
+  const accounts = accountsStore(reopened);
+  const devices = devicesStore(reopened);
+  const keys = keysStore(reopened);
+  for (const { account, write } of acked) {
+    if (write === "account") {
+      expect(await accounts.findById(testUserId(account))).toMatchObject({
+        username: `user${account}`,
+      });
+    } else if (write === "link") {
+      const linked = await devices.list(testUserId(account));
+      expect(linked.map((d) => d.id)).toContain(testDeviceId(account, 2));
+      expect((await devices.latestDeviceList(testUserId(account)))?.version).toBe(2);
+    } else {
+      expect(write).toBe("keys");
+      expect((await keys.counts(testDeviceId(account))).oneTime).toBe(4);
+    }
+  }
   await reopened.close();
-  const stored = new Set(rows.map((r) => Number(r.target)));
-  for (let i = 1; i <= acked; i++) expect(stored.has(i)).toBe(true);
 }, 30_000);
 
-test("two server processes on one database never hand out the same prekey", async () => {
+test("two server processes on one database never hand out the same one-time prekey", async () => {
   t = await freshDatabase("bun-sqlite");
-  const user = await usersRepository(t.database).create({ username: "alice", now: 1 });
-  const device = await devicesRepository(t.database).create({
-    userId: user.id,
-    identityKey: new Uint8Array(32),
-    certificate: new Uint8Array(64),
-    platform: "web",
-    createdAt: 1,
-  });
   const total = 400;
-  await prekeysRepository(t.database).addOneTime(
-    device.id,
-    Array.from({ length: total }, (_, i) => ({
-      keyId: i + 1,
-      publicKey: new Uint8Array(32).fill(i % 256),
-      signature: new Uint8Array(64),
-    })),
-  );
+  const input = createAccountInput(1, { oneTime: oneTimePrekeys(total) });
+  expect(await accountsStore(t.database).createAccount(input)).toBeUndefined();
   const children = [0, 1].map(() =>
-    Bun.spawn([process.execPath, CHILD, "claim", t!.file, device.id], {
+    Bun.spawn([process.execPath, CHILD, "claim", t!.file, input.user.id, input.device.id], {
       stdin: "pipe",
       stdout: "pipe",
     }),
@@ -91,7 +102,8 @@ test("two server processes on one database never hand out the same prekey", asyn
   // Both processes really raced: each got some keys.
   expect(claimed[0]!.length).toBeGreaterThan(0);
   expect(claimed[1]!.length).toBeGreaterThan(0);
-  const all = [...claimed[0]!, ...claimed[1]!];
-  expect(all).toHaveLength(total);
-  expect(new Set(all).size).toBe(total);
+  // Every key published was handed out, and none twice.
+  const all = [...claimed[0]!, ...claimed[1]!].sort((a, b) => a - b);
+  expect(all).toEqual(input.keys.oneTimePrekeys.map((k) => k.keyId));
+  expect((await keysStore(t.database).counts(input.device.id)).oneTime).toBe(0);
 }, 30_000);

@@ -1,37 +1,75 @@
-// A second process on the same database file, for the durability and concurrency tests.
-//   store-child.ts write <db>        append audit rows forever, printing "ack N" after each commit
-//   store-child.ts claim <db> <dev>  after "go" on stdin, claim one-time prekeys until none is
-//                                    left, then print the claimed ids as JSON
-import type { DeviceId } from "../../server/domain/ports.ts";
+// A second process on the same database file, for server/store/durability.test.ts.
+//   store-child.ts write <db>              register accounts, link a second device to each and
+//                                          top up its prekeys, through the real stores, forever;
+//                                          after each commit print "ack <account> <write>"
+//   store-child.ts claim <db> <user> <dev> after "go" on stdin, claim the device's bundle until
+//                                          it comes without a one-time prekey, then print the
+//                                          one-time prekey ids received as JSON
+import {
+  MAX_STORED_ONE_TIME_PREKEYS,
+  MAX_STORED_PQ_ONE_TIME_PREKEYS,
+} from "../../protocol/api/prekeys.ts";
+import type { DeviceId, UserId } from "../../server/domain/ports.ts";
 import { openBunSqlite } from "../../server/store/bun-sqlite.ts";
-import { auditRepository } from "../../server/store/repos/audit.ts";
-import { prekeysRepository } from "../../server/store/repos/prekeys.ts";
+import { accountsStore } from "../../server/store/repos/accounts.ts";
+import { devicesStore } from "../../server/store/repos/devices-store.ts";
+import { keysStore } from "../../server/store/repos/keys-store.ts";
+import {
+  createAccountInput,
+  deviceList,
+  deviceRecord,
+  firstPrekeys,
+  oneTimePrekeys,
+  prekeyIdOf,
+  testDeviceId,
+} from "./store-inputs.ts";
 
-const [mode, file, device] = process.argv.slice(2);
+const [mode, file, user, device] = process.argv.slice(2);
 const db = openBunSqlite(file!);
 
+/** Stops the child with a non-zero status (the test then sees no SIGKILL) on a refusal. */
+function committed(write: string, refused: unknown) {
+  if (refused !== undefined) throw new Error(`${write} refused: ${JSON.stringify(refused)}`);
+}
+
 if (mode === "write") {
-  const audit = auditRepository(db);
-  for (let i = 1; ; i++) {
-    await audit.append({
-      at: i,
-      actor: "test",
-      action: "durability",
-      target: String(i),
-      details: null,
+  const accounts = accountsStore(db);
+  const devices = devicesStore(db);
+  const keys = keysStore(db);
+  const caps = { oneTime: MAX_STORED_ONE_TIME_PREKEYS, pqOneTime: MAX_STORED_PQ_ONE_TIME_PREKEYS };
+  for (let n = 1; ; n++) {
+    const now = 1000 + n;
+    committed("account", await accounts.createAccount(createAccountInput(n, { now })));
+    process.stdout.write(`ack ${n} account\n`);
+    const linked = await devices.link({
+      device: deviceRecord(n, 2),
+      deviceList: deviceList(2),
+      previousHash: deviceList(1).hash,
+      keys: firstPrekeys(oneTimePrekeys(2)),
+      maxDevices: 5,
+      now,
     });
-    process.stdout.write(`ack ${i}\n`);
+    committed("link", linked);
+    process.stdout.write(`ack ${n} link\n`);
+    const keysRefused = await keys.upload(
+      testDeviceId(n),
+      { oneTimePrekeys: oneTimePrekeys(2, 3), pqOneTimePrekeys: [] },
+      now,
+      caps,
+    );
+    committed("keys", keysRefused);
+    process.stdout.write(`ack ${n} keys\n`);
   }
 } else if (mode === "claim") {
-  const prekeys = prekeysRepository(db);
+  const keys = keysStore(db);
   const ids: number[] = [];
   // Start together: say ready, then wait for the parent's go on stdin.
   process.stdout.write("ready\n");
   for await (const _ of console) break;
   for (;;) {
-    const key = await prekeys.claimOneTime(device as DeviceId);
-    if (!key) break;
-    ids.push(key.keyId);
+    const [bundle] = await keys.claimBundles(user as UserId, device as DeviceId);
+    if (!bundle?.oneTimePrekey) break;
+    ids.push(prekeyIdOf(bundle.oneTimePrekey));
     // Space claims out like requests do; a tight loop would starve SQLite's busy waiter.
     await Bun.sleep(1);
   }

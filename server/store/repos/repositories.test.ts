@@ -1,17 +1,30 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import {
+  MAX_STORED_ONE_TIME_PREKEYS,
+  MAX_STORED_PQ_ONE_TIME_PREKEYS,
+} from "../../../protocol/api/prekeys.ts";
 import { DRIVERS, freshDatabase, type TestDatabase } from "../../../tests/support/databases.ts";
-import { type DeviceId, UsernameTakenError } from "../../domain/ports.ts";
+import {
+  createAccountInput,
+  deviceList,
+  deviceRecord,
+  firstPrekeys,
+  oneTimePrekeys,
+  pendingAccountInput,
+  prekey,
+  prekeyIdOf,
+  testUserId,
+} from "../../../tests/support/store-inputs.ts";
 import { users } from "../schema.ts";
+import { accountsStore } from "./accounts.ts";
 import { auditRepository } from "./audit.ts";
-import { devicesRepository } from "./devices.ts";
-import { prekeysRepository } from "./prekeys.ts";
-import { usersRepository } from "./users.ts";
+import { devicesStore } from "./devices-store.ts";
+import { keysStore } from "./keys-store.ts";
 
-const key = (n: number) => ({
-  keyId: n,
-  publicKey: new Uint8Array(32).fill(n),
-  signature: new Uint8Array(64).fill(n),
-});
+// What each driver must get right itself: constraint errors mapped to refusals, bytes that
+// come back as stored, foreign keys on, rollback. The flows above these are tested over HTTP
+// (tests/accounts), mostly on the default driver.
+const CAPS = { oneTime: MAX_STORED_ONE_TIME_PREKEYS, pqOneTime: MAX_STORED_PQ_ONE_TIME_PREKEYS };
 
 for (const driver of DRIVERS) {
   describe(`repositories on ${driver}`, () => {
@@ -23,51 +36,64 @@ for (const driver of DRIVERS) {
       await t.cleanup();
     });
 
-    async function newDevice() {
-      const user = await usersRepository(t.database).create({ username: "alice", now: 1000 });
-      return devicesRepository(t.database).create({
-        userId: user.id,
-        identityKey: new Uint8Array(32).fill(7),
-        certificate: new Uint8Array(64).fill(8),
+    test("a username is unique, enforced by the database, for full and pending accounts", async () => {
+      const accounts = accountsStore(t.database);
+      expect(await accounts.createAccount(createAccountInput(1, { username: "alice" }))).toBe(
+        undefined,
+      );
+      expect(await accounts.createAccount(createAccountInput(2, { username: "alice" }))).toBe(
+        "username_taken",
+      );
+      expect(
+        await accounts.createPendingAccount(pendingAccountInput(3, { username: "alice" })),
+      ).toBe("username_taken");
+      expect(
+        await accounts.createPendingAccount(
+          pendingAccountInput(4, { username: "bob", isAdmin: true }),
+        ),
+      ).toBeUndefined();
+      expect(await accounts.createAccount(createAccountInput(5, { username: "bob" }))).toBe(
+        "username_taken",
+      );
+      // The refused registrations left nothing behind, not even their devices.
+      expect(await accounts.findByIds([1, 2, 3, 4, 5].map(testUserId))).toHaveLength(2);
+      expect(await devicesStore(t.database).get(deviceRecord(2).id)).toBeUndefined();
+      expect((await accounts.findByUsername("alice"))?.id).toBe(testUserId(1));
+      expect(await accounts.findByUsername("bob")).toMatchObject({ isAdmin: true });
+    });
+
+    test("an account, its device and its keys come back byte for byte", async () => {
+      const input = createAccountInput(1);
+      await accountsStore(t.database).createAccount(input);
+      expect((await accountsStore(t.database).findById(input.user.id))?.accountKey).toEqual(
+        input.user.accountKey,
+      );
+      const [device] = await devicesStore(t.database).list(input.user.id);
+      expect(device).toMatchObject({
+        identityKey: input.device.identityKey,
+        certificate: input.device.certificate,
         platform: "cli",
-        createdAt: 1000,
       });
-    }
-
-    test("a user is stored and found by id and username", async () => {
-      const users = usersRepository(t.database);
-      const alice = await users.create({ username: "alice", isAdmin: true, now: 1234 });
-      expect(alice.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(await users.findByUsername("alice")).toEqual(alice);
-      expect(await users.findById(alice.id)).toEqual({ ...alice, isAdmin: true, createdAt: 1234 });
-      expect(await users.findByUsername("bob")).toBeUndefined();
-    });
-
-    test("a username is unique, enforced by the database", async () => {
-      const users = usersRepository(t.database);
-      await users.create({ username: "alice", now: 1 });
-      const second = users.create({ username: "alice", now: 2 });
-      expect(second).rejects.toBeInstanceOf(UsernameTakenError);
-      await second.catch(() => {});
-    });
-
-    test("devices belong to their user and keep their key bytes", async () => {
-      const device = await newDevice();
-      const list = await devicesRepository(t.database).listByUser(device.userId);
-      expect(list).toHaveLength(1);
-      expect(list[0]!.identityKey).toEqual(new Uint8Array(32).fill(7));
-      expect(list[0]!.platform).toBe("cli");
-    });
-
-    test("a device row needs an existing user (foreign keys are on)", async () => {
-      const create = devicesRepository(t.database).create({
-        userId: "no-such-user" as never,
-        identityKey: new Uint8Array(32),
-        certificate: new Uint8Array(64),
-        platform: "web",
-        createdAt: 1,
+      const [bundle] = await keysStore(t.database).claimBundles(input.user.id);
+      expect(bundle).toMatchObject({
+        deviceId: input.device.id,
+        certificate: input.device.certificate,
+        signedPrekey: input.keys.signedPrekey!.encoded,
+        oneTimePrekey: input.keys.oneTimePrekeys[0]!.encoded,
+        pqPrekey: input.keys.pqLastResort!.encoded,
       });
-      const err = await create.then(
+    });
+
+    test("a device needs an existing account (foreign keys are on)", async () => {
+      const link = devicesStore(t.database).link({
+        device: deviceRecord(99),
+        deviceList: deviceList(1),
+        previousHash: new Uint8Array(32),
+        keys: firstPrekeys([]),
+        maxDevices: 5,
+        now: 1,
+      });
+      const err = await link.then(
         () => undefined,
         (e: Error) => e,
       );
@@ -77,30 +103,36 @@ for (const driver of DRIVERS) {
     });
 
     test("one-time prekeys are handed out once each, lowest id first", async () => {
-      const device = await newDevice();
-      const prekeys = prekeysRepository(t.database);
-      await prekeys.addOneTime(device.id, [key(3), key(1), key(2)]);
-      expect(await prekeys.countOneTime(device.id)).toBe(3);
-      const claimed = await Promise.all([1, 2, 3, 4].map(() => prekeys.claimOneTime(device.id)));
-      const ids = claimed.map((k) => k?.keyId);
-      expect(ids.filter((id) => id !== undefined).sort()).toEqual([1, 2, 3]);
-      expect(ids.filter((id) => id === undefined)).toHaveLength(1);
-      expect(claimed.find((k) => k?.keyId === 2)?.publicKey).toEqual(new Uint8Array(32).fill(2));
-      expect(await prekeys.countOneTime(device.id)).toBe(0);
+      const input = createAccountInput(1, {
+        oneTime: [prekey("oneTime", 3), prekey("oneTime", 1), prekey("oneTime", 2)],
+      });
+      await accountsStore(t.database).createAccount(input);
+      const keys = keysStore(t.database);
+      const claim = async () => (await keys.claimBundles(input.user.id, input.device.id))[0]!;
+      const first = await claim();
+      expect(prekeyIdOf(first.oneTimePrekey!)).toBe(1);
+      expect(first.oneTimeLeft).toBe(2);
+      const rest = await Promise.all([claim(), claim(), claim()]);
+      const ids = rest.map((b) => b.oneTimePrekey && prekeyIdOf(b.oneTimePrekey));
+      expect(ids.filter((id) => id !== undefined).sort()).toEqual([2, 3]);
+      // With none left, the bundle still comes, without a one-time prekey.
+      const empty = rest.find((b) => b.oneTimePrekey === undefined);
+      expect(empty).toMatchObject({ oneTimeLeft: 0, pqPrekey: input.keys.pqLastResort!.encoded });
+      expect((await keys.counts(input.device.id)).oneTime).toBe(0);
     });
 
     test("a prekey id cannot be published twice for a device", async () => {
-      const device = await newDevice();
-      const prekeys = prekeysRepository(t.database);
-      await prekeys.addOneTime(device.id, [key(1)]);
-      const again = prekeys.addOneTime(device.id, [key(1)]);
-      expect(again).rejects.toThrow();
-      await again.catch(() => {});
-      expect(await prekeys.countOneTime(device.id)).toBe(1);
+      const input = createAccountInput(1, { oneTime: oneTimePrekeys(1) });
+      await accountsStore(t.database).createAccount(input);
+      const keys = keysStore(t.database);
+      const again = { oneTimePrekeys: oneTimePrekeys(2), pqOneTimePrekeys: [] };
+      expect(await keys.upload(input.device.id, again, 2, CAPS)).toBe("key_exists");
+      // Refused whole: key 2 of the same upload was not stored either.
+      expect((await keys.counts(input.device.id)).oneTime).toBe(1);
     });
 
-    test("claiming for an unknown device finds nothing", async () => {
-      expect(await prekeysRepository(t.database).claimOneTime("x" as DeviceId)).toBeUndefined();
+    test("claiming for an unknown account finds nothing", async () => {
+      expect(await keysStore(t.database).claimBundles(testUserId(99))).toEqual([]);
     });
 
     test("the audit log lists newest first and filters", async () => {
@@ -132,14 +164,13 @@ for (const driver of DRIVERS) {
     });
 
     test("a failed write transaction leaves nothing behind", async () => {
-      const repo = usersRepository(t.database);
       const failing = t.database.write(async (tx) => {
         await tx.insert(users).values({ id: "x", username: "carol", createdAt: 1, updatedAt: 1 });
         throw new Error("boom");
       });
       expect(failing).rejects.toThrow("boom");
       await failing.catch(() => {});
-      expect(await repo.findByUsername("carol")).toBeUndefined();
+      expect(await accountsStore(t.database).findByUsername("carol")).toBeUndefined();
     });
   });
 }
