@@ -27,7 +27,7 @@ export interface ContactSummary {
   updatedAt: number;
 }
 
-/** What `GET /contacts` returns for each contact (server/domain/accounts/directory.ts). */
+/** What `GET /contacts` returns for each contact (server/domain/accounts/contacts.ts). */
 interface ContactRecord {
   userId: string;
   nicknameCiphertext?: string;

@@ -1,5 +1,7 @@
 import type { ProtocolContext } from "../../protocol/crypto/context.ts";
 import type { Config } from "../config/schema.ts";
+import { accountService } from "../domain/accounts/account.ts";
+import { contactsService } from "../domain/accounts/contacts.ts";
 import { deviceAnnouncer } from "../domain/accounts/device-announcer.ts";
 import { deviceService } from "../domain/accounts/devices.ts";
 import { directoryService } from "../domain/accounts/directory.ts";
@@ -25,8 +27,9 @@ import { contactsStore } from "../store/repos/contacts-store.ts";
 import { devicesStore } from "../store/repos/devices-store.ts";
 import { invitesStore } from "../store/repos/invites-store.ts";
 import { keysStore } from "../store/repos/keys-store.ts";
-import { otpStore, totpStore } from "../store/repos/otp-store.ts";
+import { otpStore } from "../store/repos/otp-store.ts";
 import { provisioningStore } from "../store/repos/provisioning-store.ts";
+import { totpStore } from "../store/repos/totp-store.ts";
 import { usernameIndexFor } from "./username-index.ts";
 
 /** Builds the accounts services on a database: what the account routes and admin API use. */
@@ -101,11 +104,10 @@ export async function accountsModule(deps: {
       accounts,
       usernames,
       contacts,
-      events,
-      audit,
       searchEnabled: config.directory.search,
-      now,
     }),
+    contacts: contactsService({ accounts, contacts, audit, now }),
+    account: accountService({ accounts, usernames, events, audit, now }),
     totp,
     otp,
     invites,

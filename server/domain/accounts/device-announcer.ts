@@ -1,4 +1,4 @@
-import type { ContactsStore } from "../ports/directory.ts";
+import type { ContactsStore } from "../ports/contacts.ts";
 import type { DeviceEvent, EventBus } from "../ports/events.ts";
 import type { UserId } from "../ports.ts";
 

@@ -1,11 +1,9 @@
-import { fromBase64Url, toBase64Url } from "../../../protocol/api/base64.ts";
+import { toBase64Url } from "../../../protocol/api/base64.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import type { UserId } from "../../../protocol/identity/ids.ts";
 import type { AccountRecord, AccountsStore } from "../ports/accounts.ts";
-import type { ContactsStore } from "../ports/directory.ts";
-import type { EventBus } from "../ports/events.ts";
+import type { ContactsStore } from "../ports/contacts.ts";
 import type { UsernameIndex } from "../ports/username-index.ts";
-import type { AuditRepository } from "../ports.ts";
 import type { Principal } from "./tokens.ts";
 
 export const SEARCH_LIMIT = 20;
@@ -19,19 +17,24 @@ export const SEARCH_MIN_CHARS = 3;
 export const listedInDirectory = (a: AccountRecord): a is AccountRecord & { username: string } =>
   a.username !== null && a.accountKey !== null && a.deletedAt === null && a.disabledAt === null;
 
+/** What anyone may see of an account, with the last seen the viewer is allowed (if any). */
+export const publicView = (a: AccountRecord, lastSeenAt: number | undefined) => ({
+  userId: a.id,
+  username: a.username ?? "",
+  accountKey: a.accountKey ? toBase64Url(a.accountKey) : "",
+  ...(a.profileCiphertext ? { profileCiphertext: toBase64Url(a.profileCiphertext) } : {}),
+  ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
+});
+
 /**
- * Who is who: lookup by exact username, the directory search (when the admin allows it),
- * public profiles (ciphertext the server cannot read), last seen as the user allows it,
- * contacts and blocks, and self-service account deletion.
+ * Who is who: lookup by exact username or id, the directory search (when the admin allows
+ * it), public profiles (ciphertext the server cannot read) and last seen as the user allows it.
  */
 export function directoryService(deps: {
   accounts: AccountsStore;
   usernames: UsernameIndex;
   contacts: ContactsStore;
-  events: EventBus;
-  audit: AuditRepository;
   searchEnabled: boolean;
-  now: () => number;
 }) {
   async function visibleLastSeen(
     viewer: UserId,
@@ -48,28 +51,20 @@ export function directoryService(deps: {
     return undefined;
   }
 
-  const publicView = async (viewer: UserId, a: AccountRecord) => {
-    const lastSeenAt = await visibleLastSeen(viewer, a);
-    return {
-      userId: a.id,
-      username: a.username ?? "",
-      accountKey: a.accountKey ? toBase64Url(a.accountKey) : "",
-      ...(a.profileCiphertext ? { profileCiphertext: toBase64Url(a.profileCiphertext) } : {}),
-      ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),
-    };
-  };
+  const viewAs = async (viewer: UserId, a: AccountRecord) =>
+    publicView(a, await visibleLastSeen(viewer, a));
 
   return {
     async byUsername(viewer: Principal, username: string) {
       const account = await deps.accounts.findByUsername(username);
       if (!account || !listedInDirectory(account)) throw new ParleyError("user_not_found");
-      return publicView(viewer.userId, account);
+      return viewAs(viewer.userId, account);
     },
 
     async byId(viewer: Principal, userId: UserId) {
       const account = await deps.accounts.findById(userId);
       if (!account || !listedInDirectory(account)) throw new ParleyError("user_not_found");
-      return publicView(viewer.userId, account);
+      return viewAs(viewer.userId, account);
     },
 
     async search(query: string) {
@@ -93,95 +88,6 @@ export function directoryService(deps: {
           : [];
       });
     },
-
-    async me(principal: Principal) {
-      const a = await deps.accounts.findById(principal.userId);
-      if (!a) throw new ParleyError("user_not_found");
-      return {
-        ...(await publicView(principal.userId, a)),
-        isAdmin: a.isAdmin,
-        lastSeenVisibility: a.lastSeenVisibility,
-        ...(a.phone ? { phone: a.phone } : {}),
-        ...(a.email ? { email: a.email } : {}),
-      };
-    },
-
-    setProfile: (principal: Principal, ciphertext: string) =>
-      deps.accounts.setProfile(
-        principal.userId,
-        fromBase64Url(ciphertext, "body.profileCiphertext"),
-        deps.now(),
-      ),
-
-    setLastSeenVisibility: (
-      principal: Principal,
-      visibility: AccountRecord["lastSeenVisibility"],
-    ) => deps.accounts.setLastSeenVisibility(principal.userId, visibility),
-
-    async deleteAccount(principal: Principal) {
-      await deps.accounts.deleteAccount(principal.userId, deps.now());
-      await deps.usernames.remove(principal.userId);
-      await deps.audit.append({
-        at: deps.now(),
-        actor: principal.userId,
-        action: "account.delete",
-        target: principal.userId,
-        details: null,
-      });
-      deps.events.toUser(principal.userId, { type: "revoked" });
-    },
-
-    async contacts(principal: Principal) {
-      return (await deps.contacts.list(principal.userId)).map((c) => ({
-        userId: c.contactUserId,
-        blocked: c.blocked,
-        ...(c.nicknameCiphertext ? { nicknameCiphertext: toBase64Url(c.nicknameCiphertext) } : {}),
-        createdAt: c.createdAt,
-        updatedAt: c.updatedAt,
-      }));
-    },
-
-    async putContact(
-      principal: Principal,
-      contactUserId: UserId,
-      body: { nicknameCiphertext?: string | null; blocked?: boolean },
-    ) {
-      if (contactUserId === principal.userId)
-        throw new ParleyError("invalid_request", "You cannot add yourself.", {
-          field: "params.userId",
-        });
-      const contact = await deps.accounts.findById(contactUserId);
-      if (!contact || !listedInDirectory(contact)) throw new ParleyError("user_not_found");
-      const nickname =
-        body.nicknameCiphertext === undefined
-          ? undefined
-          : body.nicknameCiphertext === null
-            ? null
-            : fromBase64Url(body.nicknameCiphertext, "body.nicknameCiphertext");
-      await deps.contacts.put(
-        principal.userId,
-        contactUserId,
-        { nicknameCiphertext: nickname, blocked: body.blocked },
-        deps.now(),
-      );
-      if (body.blocked !== undefined) {
-        await deps.audit.append({
-          at: deps.now(),
-          actor: principal.userId,
-          action: body.blocked ? "contact.block" : "contact.unblock",
-          target: contactUserId,
-          details: null,
-        });
-      }
-    },
-
-    async removeContact(principal: Principal, contactUserId: UserId) {
-      if (!(await deps.contacts.remove(principal.userId, contactUserId)))
-        throw new ParleyError("user_not_found");
-    },
-
-    /** For messaging: does `recipient` refuse what `sender` sends? */
-    isBlocked: (recipient: UserId, sender: UserId) => deps.contacts.isBlocked(recipient, sender),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ParleyError } from "../../../protocol/errors.ts";
 import type { AccountsStore } from "../ports/accounts.ts";
-import type { InviteRecord, InvitesStore, NewInvite } from "../ports/auth.ts";
+import type { InviteRecord, InvitesStore, NewInvite } from "../ports/invites.ts";
 import type { AuditRepository, UserId } from "../ports.ts";
 import { randomToken, sha256Hex } from "./secrets.ts";
 import { writeError } from "./write-error.ts";

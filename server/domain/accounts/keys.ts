@@ -11,8 +11,8 @@ import { ParleyError } from "../../../protocol/errors.ts";
 import type { DeviceId, UserId } from "../../../protocol/identity/ids.ts";
 import { asAccountPublicKey } from "../../../protocol/identity/keys.ts";
 import type { AccountsStore, DevicesStore } from "../ports/accounts.ts";
-import type { KeysStore } from "../ports/directory.ts";
 import type { EventBus } from "../ports/events.ts";
+import type { KeysStore } from "../ports/keys.ts";
 import { verifyKeyUpload } from "./device-proof.ts";
 import type { Principal } from "./tokens.ts";
 

@@ -1,7 +1,7 @@
 import { normalizeEmail } from "../../../protocol/api/accounts.ts";
 import { systemRng } from "../../../protocol/crypto/bytes.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
-import type { OtpStore } from "../ports/auth.ts";
+import type { OtpStore } from "../ports/one-time-codes.ts";
 import { OtpDeliveryError, type OtpSender } from "../ports/otp-sender.ts";
 import type { AuditRepository } from "../ports.ts";
 import type { RegistrationMode } from "./registration.ts";

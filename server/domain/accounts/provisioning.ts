@@ -1,6 +1,6 @@
 import { fromBase64Url, toBase64Url } from "../../../protocol/api/base64.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
-import type { ProvisioningStore } from "../ports/directory.ts";
+import type { ProvisioningStore } from "../ports/provisioning.ts";
 import { randomToken, sameDigest, sha256Hex } from "./secrets.ts";
 
 /** The link code expires with its slot (the issue: 10 minutes). */

@@ -1,7 +1,7 @@
 import { Secret, TOTP } from "otpauth";
 import { ParleyError } from "../../../protocol/errors.ts";
-import type { TotpStore } from "../ports/auth.ts";
 import type { RateLimiter } from "../ports/rate-limit.ts";
+import type { TotpStore } from "../ports/totp.ts";
 import type { AuditRepository, UserId } from "../ports.ts";
 import { randomToken, sha256Hex } from "./secrets.ts";
 

@@ -1,5 +1,5 @@
 import type { DeviceId, DevicePlatform, UserId } from "../ports.ts";
-import type { NewInvite } from "./auth.ts";
+import type { NewInvite } from "./invites.ts";
 
 /**
  * Storage the accounts domain needs. Every method that changes several rows runs in one

@@ -74,7 +74,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     )
     .get(
       "/account",
-      async ({ request }) => deadline(async () => deps.directory.me(await signedIn(request))),
+      async ({ request }) => deadline(async () => deps.account.me(await signedIn(request))),
       {
         detail: { summary: "This account", tags },
       },
@@ -83,7 +83,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       "/account/profile",
       async ({ body, request, set }) =>
         deadline(async () => {
-          await deps.directory.setProfile(await signedIn(request), body.profileCiphertext);
+          await deps.account.setProfile(await signedIn(request), body.profileCiphertext);
           set.status = 204;
         }),
       {
@@ -97,7 +97,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       "/account/settings",
       async ({ body, request, set }) =>
         deadline(async () => {
-          await deps.directory.setLastSeenVisibility(
+          await deps.account.setLastSeenVisibility(
             await signedIn(request),
             body.lastSeenVisibility,
           );
@@ -118,7 +118,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       "/account",
       async ({ request, set }) =>
         deadline(async () => {
-          await deps.directory.deleteAccount(await signedIn(request));
+          await deps.account.deleteAccount(await signedIn(request));
           set.status = 204;
         }),
       { detail: { summary: "Delete this account: keys, devices, tokens and profile go", tags } },
@@ -128,7 +128,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       async ({ request }) =>
         deadline(async () => {
           const me = await signedIn(request);
-          const account = await deps.directory.me(me);
+          const account = await deps.account.me(me);
           return deps.totp.begin(me.userId, account.username);
         }),
       {

@@ -1,4 +1,6 @@
 import type { Config } from "../../config/schema.ts";
+import type { AccountService } from "../../domain/accounts/account.ts";
+import type { ContactsService } from "../../domain/accounts/contacts.ts";
 import type { DeviceService } from "../../domain/accounts/devices.ts";
 import type { DirectoryService } from "../../domain/accounts/directory.ts";
 import type { InviteService } from "../../domain/accounts/invites.ts";
@@ -20,6 +22,8 @@ export interface AccountRoutesDeps {
   devices: DeviceService;
   keys: KeyService;
   directory: DirectoryService;
+  contacts: ContactsService;
+  account: AccountService;
   totp: TotpService;
   otp: OtpService;
   invites: InviteService;

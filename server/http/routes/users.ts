@@ -47,7 +47,7 @@ export function userRoutes(deps: AccountRoutesDeps) {
       "/contacts",
       async ({ request }) =>
         deadline(async () => ({
-          contacts: await deps.directory.contacts(await signedIn(request)),
+          contacts: await deps.contacts.list(await signedIn(request)),
         })),
       {
         detail: { summary: "Your contacts and blocks", tags },
@@ -57,7 +57,7 @@ export function userRoutes(deps: AccountRoutesDeps) {
       "/contacts/:userId",
       async ({ params, body, request, set }) =>
         deadline(async () => {
-          await deps.directory.putContact(await signedIn(request), params.userId as UserId, body);
+          await deps.contacts.put(await signedIn(request), params.userId as UserId, body);
           set.status = 204;
         }),
       {
@@ -75,7 +75,7 @@ export function userRoutes(deps: AccountRoutesDeps) {
       "/contacts/:userId",
       async ({ params, request, set }) =>
         deadline(async () => {
-          await deps.directory.removeContact(await signedIn(request), params.userId as UserId);
+          await deps.contacts.remove(await signedIn(request), params.userId as UserId);
           set.status = 204;
         }),
       { params: UserParams, detail: { tags } },

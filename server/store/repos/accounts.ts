@@ -26,7 +26,7 @@ import {
   usernameQuarantined,
   WriteRefusal,
 } from "./account-writes.ts";
-import { spendRecoveryCode } from "./otp-store.ts";
+import { spendRecoveryCode } from "./totp-store.ts";
 
 /** Quarantine of a deleted account's username. */
 export const USERNAME_QUARANTINE_MS = 30 * 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import type { ContactsStore } from "../../domain/ports/directory.ts";
+import type { ContactsStore } from "../../domain/ports/contacts.ts";
 import type { UserId } from "../../domain/ports.ts";
 import type { Database } from "../database.ts";
 import { contacts } from "../schema.ts";

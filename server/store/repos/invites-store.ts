@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
-import type { InviteRecord, InvitesStore } from "../../domain/ports/auth.ts";
+import type { InviteRecord, InvitesStore } from "../../domain/ports/invites.ts";
 import type { UserId } from "../../domain/ports.ts";
 import type { Database } from "../database.ts";
 import { invites } from "../schema.ts";

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { DeviceBundleRecord, KeysStore, PrekeyCaps } from "../../domain/ports/directory.ts";
+import type { DeviceBundleRecord, KeysStore, PrekeyCaps } from "../../domain/ports/keys.ts";
 import type { DeviceId } from "../../domain/ports.ts";
 import type { Database, SqlDb } from "../database.ts";
 import { devices, pqPrekeys, signedPrekeys } from "../schema.ts";

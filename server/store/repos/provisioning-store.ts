@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
-import type { ProvisioningStore } from "../../domain/ports/directory.ts";
+import type { ProvisioningStore } from "../../domain/ports/provisioning.ts";
 import type { Database } from "../database.ts";
 import { provisioningSlots } from "../schema.ts";
 
