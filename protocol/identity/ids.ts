@@ -12,6 +12,8 @@ export type UserId = string & { readonly __brand: "UserId" };
 export type DeviceId = string & { readonly __brand: "DeviceId" };
 /** A conversation id: canonical lowercase UUID (see {@link UserId}). */
 export type ConversationId = string & { readonly __brand: "ConversationId" };
+/** A message id: the sender's client-chosen UUIDv7, canonical lowercase (see {@link UserId}). */
+export type MessageId = string & { readonly __brand: "MessageId" };
 
 /** Wire bound on an id's UTF-8 length: room for other id formats without a wire change. */
 export const ID_MAX_BYTES = 64;
@@ -42,6 +44,9 @@ export const parseDeviceId = (value: unknown, name = "deviceId"): DeviceId =>
 /** Checks and brands a conversation id; ParleyError `invalid_request` when not canonical. */
 export const parseConversationId = (value: unknown, name = "conversationId"): ConversationId =>
   parseId<ConversationId>(value, name);
+/** Checks and brands a message id; ParleyError `invalid_request` when it is not canonical. */
+export const parseMessageId = (value: unknown, name = "messageId"): MessageId =>
+  parseId<MessageId>(value, name);
 
 /** Writes an id as a bounded string (callers pass ids already parsed). */
 export function writeId(w: WireWriter, id: string, name: string): void {
@@ -50,7 +55,7 @@ export function writeId(w: WireWriter, id: string, name: string): void {
 }
 
 /** Reads an id; a non-canonical one is `malformed_message` like any other decoding failure. */
-export function readId<T extends UserId | DeviceId | ConversationId>(
+export function readId<T extends UserId | DeviceId | ConversationId | MessageId>(
   r: WireReader,
   name: string,
 ): T {

@@ -36,6 +36,7 @@ export const WireType = {
   profileContent: 0x12,
   deviceName: 0x13,
   contactNickname: 0x14,
+  messageContent: 0x15,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

@@ -16,9 +16,11 @@ import {
 } from "../../protocol/groups/sender-key-wire.ts";
 import { decodeDeviceCertificate } from "../../protocol/identity/device-certificate.ts";
 import { decodeDeviceList } from "../../protocol/identity/device-list.ts";
+import type { MessageId, UserId } from "../../protocol/identity/ids.ts";
 import { decodeMembershipEntry } from "../../protocol/identity/membership-entry.ts";
 import { decodeSignedPrekey } from "../../protocol/identity/prekey.ts";
 import identityVectors from "../../protocol/identity/vectors.json" with { type: "json" };
+import { decodeMessageContent, encodeMessageContent } from "../../protocol/messages/content.ts";
 import {
   decodeContactNickname,
   encodeContactNickname,
@@ -74,11 +76,13 @@ export const TARGETS: FuzzTarget[] = [
   { name: "profile content", type: WireType.profileContent, decode: decodeProfileContent },
   { name: "device name", type: WireType.deviceName, decode: decodeDeviceName },
   { name: "contact nickname", type: WireType.contactNickname, decode: decodeContactNickname },
+  { name: "message content", type: WireType.messageContent, decode: decodeMessageContent },
 ];
 
 /**
- * Valid encodings to mutate: the frozen vectors plus a pointer, a safety-number code, and
- * padded profile, device-name and nickname contents (the plaintexts inside their sealing).
+ * Valid encodings to mutate: the frozen vectors plus a pointer, a safety-number code,
+ * padded profile, device-name and nickname contents (the plaintexts inside their sealing),
+ * and padded message contents of several kinds, an unknown one included.
  */
 export function sampleInputs(): Uint8Array[] {
   const samples: Uint8Array[] = [];
@@ -124,6 +128,33 @@ export function sampleInputs(): Uint8Array[] {
     }),
     encodeDeviceName("Alice's laptop"),
     encodeContactNickname("Bob from the climbing gym"),
+  );
+  const messageId = "01940000-0000-7000-8000-00000000beef" as MessageId;
+  samples.push(
+    encodeMessageContent({
+      type: "text",
+      body: "Meet at 6?\nBring the rope 🧗",
+      replyTo: messageId,
+      mentions: ["01940000-0000-7000-8000-000000000b0b" as UserId],
+      sentAt: 1_700_000_000_000,
+      expiresInSeconds: 3600,
+    }),
+    encodeMessageContent({
+      type: "reaction",
+      target: messageId,
+      emoji: "👍",
+      remove: true,
+      sentAt: 1,
+    }),
+    encodeMessageContent({
+      type: "attachment",
+      pointer: decodeAttachmentPointer(samples.find((s) => s[1] === WireType.attachmentPointer)!),
+      caption: "the crag",
+      sentAt: 2,
+    }),
+    encodeMessageContent({ type: "profile-key", profileKey: key(8), sentAt: 3 }),
+    encodeMessageContent({ type: "disappearing-timer", seconds: 86_400, sentAt: 4 }),
+    encodeMessageContent({ type: "unknown", kind: 99, fields: key(9), sentAt: 5 }),
   );
   return samples;
 }
