@@ -116,6 +116,24 @@ export const ERROR_CATALOGUE = {
   },
   totp_not_enrolled: { status: 409, message: "Two-factor authentication is not set up." },
   totp_already_enrolled: { status: 409, message: "Two-factor authentication is already set up." },
+  // Messaging
+  conversation_not_found: { status: 404, message: "No such conversation." },
+  not_a_member: { status: 403, message: "You are not a member of this conversation." },
+  posting_restricted: {
+    status: 403,
+    message: "Only the group's admins can post while it is announcements-only.",
+  },
+  blocked: { status: 403, message: "This user does not accept your messages." },
+  message_not_found: { status: 404, message: "No such message." },
+  message_id_conflict: {
+    status: 409,
+    message: "This message id is already used by another message.",
+  },
+  stale_membership: {
+    status: 409,
+    message: "The group changed meanwhile; fetch its membership log and try again.",
+  },
+  conversation_exists: { status: 409, message: "A conversation with this id already exists." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable machine-readable error code. */

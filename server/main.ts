@@ -4,26 +4,29 @@ import type { AnyElysia } from "elysia";
 import { systemRng } from "../protocol/crypto/bytes.ts";
 import type { ProtocolContext } from "../protocol/crypto/context.ts";
 import { defaultPrimitives } from "../protocol/crypto/native.ts";
-import { memoryEventBus } from "./bus/memory.ts";
+import { createEventBus } from "./bus/index.ts";
 import type { Config } from "./config/schema.ts";
 import { readinessService } from "./domain/readiness.ts";
 import { adminApp } from "./http/admin-app.ts";
 import { createApp } from "./http/app.ts";
+import { enforceLimit, MINUTE } from "./http/guards.ts";
 import { accountRoutes } from "./http/routes/accounts.ts";
 import { deviceRoutes } from "./http/routes/devices.ts";
 import { keyRoutes } from "./http/routes/keys.ts";
+import { messagingRoutes } from "./http/routes/messages.ts";
 import { provisioningRoutes } from "./http/routes/provisioning.ts";
 import { userRoutes } from "./http/routes/users.ts";
 import { assetDir } from "./lib/assets.ts";
 import type { Logger } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
-
 import { createRateLimiter } from "./lib/rate-limit/index.ts";
 import type { Database } from "./store/database.ts";
 import { migrate, readMigrations } from "./store/migrate.ts";
 import { openDatabase } from "./store/open.ts";
 import { accountsModule } from "./wiring/accounts.ts";
+import { messagingModule } from "./wiring/messaging.ts";
 import { otpSenderFor } from "./wiring/otp-sender.ts";
+import { frameHandler } from "./ws/frames.ts";
 import { websocketGateway } from "./ws/gateway.ts";
 
 export interface ServerOptions {
@@ -82,12 +85,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dbWriteQueueDepth: () => database.writeQueueDepth,
     dbSizeBytes: () => database.sizeBytes(),
   });
-  const events = memoryEventBus();
+  const events = createEventBus(config.redis.url, { log });
   const limiter = createRateLimiter(config.redis.url, { log });
   const otpSender = otpSenderFor(config, (line) => log.warn(line));
   const accounts = await accountsModule({ config, database, ctx, events, limiter, otpSender, log });
+  const messaging = messagingModule({ config, database, ctx, events, log });
   const closeServices = async () => {
+    await messaging.sweeper.stop();
     await limiter.close();
+    await events.close();
     await accounts.usernames.close();
     await otpSender?.close?.();
     await database.close();
@@ -100,6 +106,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
     pingIntervalMs: options.wsPingIntervalMs,
     onPresence: (p) => accounts.accountsStore.touchLastSeen(p.userId, p.deviceId, ctx.now()),
+    frames: frameHandler({
+      messages: messaging.messages,
+      toDevice: messaging.toDevice,
+      log,
+      limit: async (principal, budget) =>
+        enforceLimit(
+          accounts.limiter,
+          `${budget}:${principal.userId}`,
+          budget === "messages"
+            ? config.limits.messages_per_minute
+            : config.limits.protocol_per_minute,
+          MINUTE,
+        ),
+    }),
+    // A `send` frame carries the message and its key headers, base64url (4/3 larger).
+    maxFrameBytes:
+      Math.ceil(
+        ((config.messages.max_ciphertext_bytes + config.messages.max_key_header_bytes) * 4) / 3,
+      ) +
+      64 * 1024,
   });
   const app = createApp({
     config,
@@ -118,6 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keyRoutes(accounts),
       userRoutes(accounts),
       provisioningRoutes(accounts),
+      messagingRoutes({ ...messaging, config, tokens: accounts.tokens, limiter: accounts.limiter }),
       gateway,
       ...(options.api ?? []),
     ],

@@ -11,6 +11,9 @@ export function memoryEventBus(): EventBus {
     toUser(userId, event) {
       for (const s of byUser.get(userId) ?? []) s.deliver(event);
     },
+    toUsers(userIds, event) {
+      for (const userId of userIds) for (const s of byUser.get(userId) ?? []) s.deliver(event);
+    },
     subscribe(s) {
       byDevice.set(s.deviceId, s);
       let set = byUser.get(s.userId);

@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { accountKeys } from "./sections/accounts.ts";
 import { coreKeys } from "./sections/core.ts";
 import { limitKeys } from "./sections/limits.ts";
+import { messagingKeys } from "./sections/messaging.ts";
 
 export * from "./sections/core.ts";
 
@@ -15,6 +16,7 @@ export const ConfigSchema = Type.Object({
   ...coreKeys,
   ...accountKeys,
   ...limitKeys,
+  ...messagingKeys,
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -6,7 +6,7 @@
 import type { Platform } from "../../protocol/api/accounts.ts";
 
 /** The protocol's branded ids, so a device id is never passed where a user id is expected. */
-export type { DeviceId, UserId } from "../../protocol/identity/ids.ts";
+export type { ConversationId, DeviceId, UserId } from "../../protocol/identity/ids.ts";
 
 export type DevicePlatform = Platform;
 

@@ -13,11 +13,14 @@ export const BUSY_TIMEOUT_MS = 5_000;
  * fsyncs the WAL at every commit, so an acknowledged write survives kill -9 and also a
  * power loss (NORMAL would survive kill -9 but could lose the last commits on power loss).
  * foreign_keys is OFF by default in SQLite and must be set on each connection.
+ * secure_delete overwrites deleted content with zeros, so erased message ciphertext does
+ * not linger in free pages of the file.
  */
 const PRAGMAS = [
   "PRAGMA journal_mode = WAL",
   "PRAGMA synchronous = FULL",
   "PRAGMA foreign_keys = ON",
+  "PRAGMA secure_delete = ON",
   `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`,
   "PRAGMA temp_store = MEMORY",
   // Keep a checkpointed WAL from growing without bound on disk.
@@ -103,6 +106,11 @@ export function openBunSqlite(path: string): Database {
         }
       };
       return size(path) + size(`${path}-wal`);
+    },
+    async eraseWalCopies() {
+      await mutex.run(async () => {
+        if (!closed) writer.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      });
     },
     get writeQueueDepth() {
       return mutex.depth;

@@ -29,6 +29,12 @@ export interface Database {
   ping(): Promise<void>;
   /** Size in bytes when known (embedded database). */
   sizeBytes(): Promise<number | undefined>;
+  /**
+   * Folds the write-ahead log into the database file and empties it, so content erased on
+   * purpose (expired or deleted messages) leaves no copy in the WAL. Nothing to do for a
+   * remote database.
+   */
+  eraseWalCopies(): Promise<void>;
   /** Writes queued or running in this process. */
   readonly writeQueueDepth: number;
   close(): Promise<void>;

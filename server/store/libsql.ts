@@ -47,6 +47,8 @@ export function wrapLibsql(
     async sizeBytes() {
       return undefined;
     },
+    // A local file (tests) keeps its WAL until close; a remote server manages its own.
+    async eraseWalCopies() {},
     get writeQueueDepth() {
       return mutex.depth;
     },

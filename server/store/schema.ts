@@ -309,3 +309,210 @@ export const serverSecrets = sqliteTable("server_secrets", {
   value: bytes("value").notNull(),
   createdAt: epochMs("created_at").notNull(),
 });
+
+/**
+ * Conversations: direct (one per pair of users; its id is derived from both user ids, so
+ * both clients know it without asking) or group (membership in a signed, hash-chained log).
+ * `lastSeq` is the newest message's sequence: the next message takes `lastSeq + 1` in the
+ * same transaction, so sequences are dense and unique even with several server processes.
+ */
+export const conversations = sqliteTable("conversations", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["direct", "group"] }).notNull(),
+  lastSeq: integer("last_seq").notNull().default(0),
+  /** Groups: the newest membership log entry's epoch and hash (hex). */
+  membershipEpoch: integer("membership_epoch"),
+  logHeadHash: text("log_head_hash"),
+  announcementsOnly: integer("announcements_only", { mode: "boolean" }).notNull().default(false),
+  /** Groups: title, description and avatar, encrypted under the group key by a member. */
+  infoCiphertext: bytes("info_ciphertext"),
+  createdAt: epochMs("created_at").notNull(),
+  updatedAt: epochMs("updated_at").notNull(),
+});
+
+/**
+ * Who is in a conversation now, with which role (direct conversations: both `member`). A
+ * deleted account keeps its row (the signed log still names it) but gets nothing.
+ */
+export const conversationMembers = sqliteTable(
+  "conversation_members",
+  {
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["owner", "admin", "member"] }).notNull(),
+    joinedAt: epochMs("joined_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId] }),
+    index("conversation_members_user_idx").on(t.userId),
+  ],
+);
+
+/**
+ * What each member, current or former, may read: one row per stay in the conversation,
+ * from the first sequence after joining (and the membership epoch that added them) to the
+ * last one before leaving (and the epoch that removed them). A member added again gets a
+ * new period and keeps the old ones.
+ */
+export const memberPeriods = sqliteTable(
+  "member_periods",
+  {
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    fromSeq: integer("from_seq").notNull(),
+    untilSeq: integer("until_seq"),
+    fromEpoch: integer("from_epoch").notNull(),
+    untilEpoch: integer("until_epoch"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId, t.fromSeq] }),
+    index("member_periods_user_idx").on(t.userId),
+  ],
+);
+
+/**
+ * A group's membership log (protocol/identity/membership-entry.ts), every entry signed by the
+ * acting member's account key. `pos` orders changes for sync.
+ */
+export const membershipLog = sqliteTable(
+  "membership_log",
+  {
+    pos: integer("pos").primaryKey({ autoIncrement: true }),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    epoch: integer("epoch").notNull(),
+    entry: bytes("entry").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("membership_log_epoch_idx").on(t.conversationId, t.epoch)],
+);
+
+/**
+ * Conversation messages: opaque sender-key ciphertext. `pos` (commit order, for sync) and
+ * `seq` (per conversation) are assigned in the storing transaction; `id` is the client's
+ * UUIDv7, so a retried send is stored once. Deleting for everyone or expiring erases the
+ * ciphertext and keeps the row (a tombstone keeps the sequence dense).
+ */
+export const messages = sqliteTable(
+  "messages",
+  {
+    pos: integer("pos").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    senderUserId: text("sender_user_id").notNull(),
+    senderDeviceId: text("sender_device_id").notNull(),
+    ciphertext: bytes("ciphertext"),
+    size: integer("size").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at"),
+    deletedAt: epochMs("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("messages_id_idx").on(t.id),
+    uniqueIndex("messages_conversation_seq_idx").on(t.conversationId, t.seq),
+    index("messages_conversation_pos_idx").on(t.conversationId, t.pos),
+    index("messages_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * Key headers carried by a message that starts a new sender key: one per recipient device,
+ * deleted once that device acknowledges the message.
+ */
+export const keyHeaders = sqliteTable(
+  "key_headers",
+  {
+    messagePos: integer("message_pos")
+      .notNull()
+      .references(() => messages.pos, { onDelete: "cascade" }),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id, { onDelete: "cascade" }),
+    header: bytes("header").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messagePos, t.deviceId] }),
+    index("key_headers_device_idx").on(t.deviceId, t.messagePos),
+  ],
+);
+
+/** How far each device has received each conversation (one row, one write per ack). */
+export const deviceReceipts = sqliteTable(
+  "device_receipts",
+  {
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id, { onDelete: "cascade" }),
+    deliveredSeq: integer("delivered_seq").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.deviceId] })],
+);
+
+/**
+ * Per user and conversation: delivered up to (any of their devices) and read up to. Both
+ * only move forward. `pos` (from the `receipts` stream counter) orders changes for sync.
+ */
+export const userReceipts = sqliteTable(
+  "user_receipts",
+  {
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    deliveredSeq: integer("delivered_seq").notNull().default(0),
+    readSeq: integer("read_seq").notNull().default(0),
+    pos: integer("pos").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId] }),
+    index("user_receipts_pos_idx").on(t.pos),
+  ],
+);
+
+/** Monotonic counters for sync streams that update rows in place (receipts). */
+export const streamCounters = sqliteTable("stream_counters", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+/**
+ * To-device envelopes (key re-share requests and answers, call keys): a per-device inbox of
+ * opaque pairwise ciphertext, deleted once acknowledged, expired after 30 days.
+ */
+export const inbox = sqliteTable(
+  "inbox",
+  {
+    pos: integer("pos").primaryKey({ autoIncrement: true }),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id, { onDelete: "cascade" }),
+    senderUserId: text("sender_user_id").notNull(),
+    senderDeviceId: text("sender_device_id").notNull(),
+    envelope: bytes("envelope").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+  },
+  (t) => [
+    index("inbox_device_idx").on(t.deviceId, t.pos),
+    index("inbox_expires_idx").on(t.expiresAt),
+  ],
+);

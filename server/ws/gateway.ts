@@ -4,11 +4,12 @@ import type { Principal, TokenService } from "../domain/accounts/tokens.ts";
 import type { DeviceEvent, EventBus } from "../domain/ports/events.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
+import { errorFrame, type FrameHandler } from "./frames.ts";
 
 /** The seed's WebSocket keep-alive: a ping every 30 s; two missed pongs close the socket. */
 export const PING_INTERVAL_MS = 30_000;
-/** Largest frame a client may send; key headers and messages travel over HTTP or here later. */
-export const MAX_FRAME_BYTES = 256 * 1024;
+/** Largest frame a client may send unless the caller says otherwise (a `send` with headers). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
 /** A client that reads slower than this many queued bytes is dropped (it catches up later). */
 export const BACKPRESSURE_LIMIT_BYTES = 1024 * 1024;
 
@@ -28,8 +29,9 @@ interface Connection {
 /**
  * GET /api/v1/ws?ticket=… — one socket per device (a second one replaces the first), opened
  * with a one-time ticket (browsers cannot send an Authorization header at upgrade). The
- * server pushes events as JSON frames `{ "type": …, … }`; the client may send
- * `{ "type": "ping" }`. The messaging issue adds delivery and acknowledgements.
+ * server pushes events as JSON frames `{ "type": …, … }`; the client sends frames that
+ * `frames.ts` runs (ping, send, delivered, read, typing, to_device_ack). A `new_message`
+ * reaches each device with its own key header only, and not the device that sent it.
  */
 export function websocketGateway(deps: {
   tokens: TokenService;
@@ -38,9 +40,11 @@ export function websocketGateway(deps: {
   log: Logger;
   /** Called when a device connects and when it disconnects (last seen). */
   onPresence?: (principal: Principal) => Promise<void>;
+  /** Runs client frames other than the gateway's own; without it only `ping` works. */
+  frames?: FrameHandler;
+  maxFrameBytes?: number;
   pingIntervalMs?: number;
 }) {
-  const byDevice = new Map<string, Connection>();
   const byId = new Map<string, Connection>();
   const interval = deps.pingIntervalMs ?? PING_INTERVAL_MS;
   const presence = (principal: Principal) =>
@@ -49,13 +53,24 @@ export function websocketGateway(deps: {
       .catch((err) => deps.log.warn("ws presence failed", { error: err }));
 
   const deliver = (c: Connection) => (event: DeviceEvent) => {
+    if (event.type === "new_message") {
+      const { deviceId } = c.principal;
+      if (event.excludeDevice === deviceId) return;
+      const keyHeader = event.keyHeaders?.[deviceId];
+      c.send({
+        type: "new_message",
+        message: keyHeader ? { ...event.message, keyHeader } : event.message,
+      });
+      return;
+    }
     c.send(event);
     if (event.type === "revoked") c.close(CLOSE.revoked, "device revoked");
+    if (event.type === "replaced") c.close(CLOSE.replaced, "replaced by a newer connection");
   };
 
   return new Elysia({ name: "ws" }).ws("/ws", {
     query: t.Object({ ticket: t.String({ minLength: 10, maxLength: 200 }) }),
-    maxPayloadLength: MAX_FRAME_BYTES,
+    maxPayloadLength: deps.maxFrameBytes ?? MAX_FRAME_BYTES,
     backpressureLimit: BACKPRESSURE_LIMIT_BYTES,
     closeOnBackpressureLimit: true,
     // resolve runs once per upgrade (beforeHandle would run twice: STACK-NOTES): spend the
@@ -65,11 +80,9 @@ export function websocketGateway(deps: {
     },
     async open(ws) {
       const principal = (ws.data as unknown as { principal: Principal }).principal;
-      const previous = byDevice.get(principal.deviceId);
-      if (previous) {
-        previous.send({ type: "replaced" });
-        previous.close(CLOSE.replaced, "replaced by a newer connection");
-      }
+      // Through the bus, so an older socket of this device closes on whichever node holds
+      // it. Sent before this connection subscribes, so it never reaches the new socket.
+      deps.events.toDevice(principal.deviceId, { type: "replaced" });
       const connection: Connection = {
         principal,
         send: (frame) => {
@@ -94,7 +107,6 @@ export function websocketGateway(deps: {
         ...principal,
         deliver: deliver(connection),
       });
-      byDevice.set(principal.deviceId, connection);
       byId.set(ws.id, connection);
       deps.metrics.wsConnections.inc();
       connection.send({ type: "ready", deviceId: principal.deviceId });
@@ -105,19 +117,20 @@ export function websocketGateway(deps: {
       const c = byId.get((ws as unknown as { data: { id: string } }).data.id);
       if (c) c.missedPongs = 0;
     },
-    message(ws, raw) {
+    async message(ws, raw) {
       const c = byId.get(ws.id);
       if (!c) return;
-      const frame =
-        typeof raw === "object" && raw !== null ? (raw as { type?: unknown }) : undefined;
-      if (frame?.type === "ping") c.send({ type: "pong" });
-      else {
-        const err = new ParleyError(
-          frame ? "invalid_request" : "malformed_body",
-          "Unknown frame type.",
+      if (!deps.frames) {
+        const ping = (raw as { type?: unknown } | null)?.type === "ping";
+        c.send(
+          ping
+            ? { type: "pong" }
+            : errorFrame(new ParleyError("invalid_request", "Unknown frame type.")),
         );
-        c.send({ type: "error", ...err.toBody() });
+        return;
       }
+      const reply = await deps.frames(c.principal, raw);
+      if (reply) c.send(reply);
     },
     close(ws) {
       const c = byId.get(ws.id);
@@ -125,7 +138,6 @@ export function websocketGateway(deps: {
       byId.delete(ws.id);
       clearInterval(c.timer);
       c.unsubscribe();
-      if (byDevice.get(c.principal.deviceId) === c) byDevice.delete(c.principal.deviceId);
       deps.metrics.wsConnections.dec();
       void presence(c.principal);
     },

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { AnyElysia } from "elysia";
 import { prepareDataDir } from "../../server/config/data-dir.ts";
 import { loadConfig } from "../../server/config/load.ts";
@@ -14,7 +15,10 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-/** A real server on a free loopback port, with its own data directory and a captured log. */
+/**
+ * A real server on a free loopback port, with its own data directory (or another node's,
+ * see `sharedDataDir`) and a captured log.
+ */
 export async function startTestServer(
   options: {
     env?: Record<string, string>;
@@ -22,13 +26,24 @@ export async function startTestServer(
     api?: AnyElysia[];
     now?: () => number;
     wsPingIntervalMs?: number;
+    /**
+     * Another node's data directory, to run a second node on the same database (SQLite WAL
+     * takes several connections); that node keeps it and removes it in its own cleanup.
+     */
+    sharedDataDir?: string;
   } = {},
 ): Promise<TestServer> {
-  const dir = tempDir("parley-server-");
+  const dir = options.sharedDataDir
+    ? { path: options.sharedDataDir, remove: () => {} }
+    : tempDir("parley-server-");
   const env = {
     PARLEY_HOST: "127.0.0.1",
     PARLEY_PORT: "0",
     PARLEY_DATA_DIR: dir.path,
+    // Its own admin socket: at start a node removes whatever sits at its path (node A's).
+    ...(options.sharedDataDir && {
+      PARLEY_ADMIN_SOCKET: join(dir.path, `admin-${crypto.randomUUID().slice(0, 8)}.sock`),
+    }),
     ...options.env,
   };
   const { config } = loadConfig({ env });

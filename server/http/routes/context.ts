@@ -33,7 +33,7 @@ export interface AccountRoutesDeps {
 }
 
 /** Helpers every route file uses: the deadline, and sign-in plus the per-user limit. */
-export function routeKit(deps: AccountRoutesDeps) {
+export function routeKit(deps: Pick<AccountRoutesDeps, "config" | "tokens" | "limiter">) {
   const { limits, http } = deps.config;
   return {
     /** Runs a JSON handler under the request deadline (503 `timeout` past it). */
