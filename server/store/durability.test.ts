@@ -65,40 +65,48 @@ test("every acknowledged write survives kill -9 of the writing process", async (
   await reopened.close();
 }, 30_000);
 
-test("two server processes on one database never hand out the same one-time prekey", async () => {
-  t = await freshDatabase("bun-sqlite");
-  const total = 400;
-  const input = createAccountInput(1, { oneTime: oneTimePrekeys(total) });
-  expect(await accountsStore(t.database).createAccount(input)).toBeUndefined();
-  const children = [0, 1].map(() =>
-    Bun.spawn([process.execPath, CHILD, "claim", t!.file, input.user.id, input.device.id], {
+/**
+ * Starts `args` in two child processes, lets both say "ready", starts them together with
+ * "go", and returns the JSON each printed last.
+ */
+async function raceTwo(file: string, args: [string[], string[]]): Promise<unknown[]> {
+  const children = args.map((a) =>
+    Bun.spawn([process.execPath, CHILD, a[0]!, file, ...a.slice(1)], {
       stdin: "pipe",
       stdout: "pipe",
     }),
   );
   const readers = children.map((c) => c.stdout.getReader());
   const decoder = new TextDecoder();
-  const readLine = async (reader: (typeof readers)[number], pending: string[]) => {
-    while (!pending[0]?.includes("\n")) {
-      const { value, done } = await reader.read();
+  const pending = children.map(() => "");
+  const readLine = async (i: number) => {
+    while (!pending[i]!.includes("\n")) {
+      const { value, done } = await readers[i]!.read();
       if (done) break;
-      pending[0] = (pending[0] ?? "") + decoder.decode(value);
+      pending[i] += decoder.decode(value);
     }
-    const [line, ...rest] = (pending[0] ?? "").split("\n");
-    pending[0] = rest.join("\n");
+    const [line, ...rest] = pending[i]!.split("\n");
+    pending[i] = rest.join("\n");
     return line!;
   };
-  const pending = children.map(() => [""]);
-  // Both processes are up before either starts claiming.
-  for (let i = 0; i < 2; i++) expect(await readLine(readers[i]!, pending[i]!)).toBe("ready");
+  // Both processes are up before either starts.
+  for (let i = 0; i < 2; i++) expect(await readLine(i)).toBe("ready");
   for (const c of children) {
     c.stdin.write("go\n");
     c.stdin.end();
   }
-  const claimed = await Promise.all(
-    readers.map(async (r, i) => JSON.parse(await readLine(r, pending[i]!)) as number[]),
-  );
+  const results = await Promise.all([0, 1].map(async (i) => JSON.parse(await readLine(i))));
   for (const c of children) expect(await c.exited).toBe(0);
+  return results;
+}
+
+test("two server processes on one database never hand out the same one-time prekey", async () => {
+  t = await freshDatabase("bun-sqlite");
+  const total = 400;
+  const input = createAccountInput(1, { oneTime: oneTimePrekeys(total) });
+  expect(await accountsStore(t.database).createAccount(input)).toBeUndefined();
+  const claimArgs = ["claim", input.user.id, input.device.id];
+  const claimed = (await raceTwo(t.file, [claimArgs, claimArgs])) as number[][];
   // Both processes really raced: each got some keys.
   expect(claimed[0]!.length).toBeGreaterThan(0);
   expect(claimed[1]!.length).toBeGreaterThan(0);
@@ -106,4 +114,23 @@ test("two server processes on one database never hand out the same one-time prek
   const all = [...claimed[0]!, ...claimed[1]!].sort((a, b) => a - b);
   expect(all).toEqual(input.keys.oneTimePrekeys.map((k) => k.keyId));
   expect((await keysStore(t.database).counts(input.device.id)).oneTime).toBe(0);
+}, 30_000);
+
+test("two server processes sending into one conversation get dense, unique sequences", async () => {
+  t = await freshDatabase("bun-sqlite");
+  const accounts = accountsStore(t.database);
+  for (const n of [1, 2])
+    expect(await accounts.createAccount(createAccountInput(n))).toBeUndefined();
+  const count = 150;
+  const seqs = (await raceTwo(t.file, [
+    ["send", "1", "2", String(count), "a"],
+    ["send", "2", "1", String(count), "b"],
+  ])) as number[][];
+  // Each process saw its own sequences increase, and together they are 1..2·count.
+  for (const mine of seqs) expect(mine).toEqual([...mine].sort((a, b) => a - b));
+  // They really interleaved (neither ran as one block before the other).
+  const first = seqs[0]!;
+  expect(first.at(-1)! - first[0]! + 1).toBeGreaterThan(count);
+  const all = [...seqs[0]!, ...seqs[1]!].sort((a, b) => a - b);
+  expect(all).toEqual(Array.from({ length: 2 * count }, (_, i) => i + 1));
 }, 30_000);
