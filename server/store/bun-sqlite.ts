@@ -37,6 +37,15 @@ function connect(path: string, readonly: boolean): SqliteConnection {
   return conn;
 }
 
+/** Most writes one transaction (one fsync) carries. */
+export const MAX_WRITES_PER_COMMIT = 512;
+
+interface WriteJob {
+  fn: (tx: SqlDb) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
 /**
  * The embedded database: one file in the data directory, a write connection used only
  * under the write mutex, and a read connection that sees committed data only.
@@ -50,17 +59,57 @@ export function openBunSqlite(path: string): Database {
   let closed = false;
 
   // bun:sqlite transactions are sync-only (an async callback commits partial writes), so
-  // the transaction is opened by hand on the write connection, which nothing else uses.
-  const inTransaction = <T>(begin: string, fn: () => Promise<T>): Promise<T> =>
-    mutex.run(async () => {
-      writer.run(begin);
-      try {
-        const result = await fn();
-        writer.run("COMMIT");
-        return result;
-      } catch (err) {
-        if (writer.inTransaction) writer.run("ROLLBACK");
-        throw err;
+  // transactions are opened by hand on the write connection, which nothing else uses.
+  // Group commit: writes queued while a transaction runs share the next one, each inside its
+  // own savepoint (a failing write rolls back alone), and all are answered after the one
+  // COMMIT — so each still returns only once it is on disk, at one fsync per batch.
+  const queue: WriteJob[] = [];
+  let draining = false;
+
+  const runBatch = async (batch: WriteJob[]) => {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      writer.run("BEGIN IMMEDIATE");
+      for (const job of batch) {
+        writer.run("SAVEPOINT write");
+        try {
+          const value = await job.fn(writeDb);
+          writer.run("RELEASE write");
+          outcomes.push({ ok: true, value });
+        } catch (err) {
+          writer.run("ROLLBACK TO write");
+          writer.run("RELEASE write");
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+      writer.run("COMMIT");
+    } catch (err) {
+      // The transaction itself failed (disk full, I/O error): nothing of the batch is stored.
+      if (writer.inTransaction) writer.run("ROLLBACK");
+      for (const job of batch) job.reject(err);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.value);
+    });
+  };
+
+  const drain = async () => {
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, MAX_WRITES_PER_COMMIT));
+    } finally {
+      draining = false;
+    }
+  };
+
+  const write = <T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!draining) {
+        draining = true;
+        void mutex.run(drain);
       }
     });
 
@@ -68,7 +117,7 @@ export function openBunSqlite(path: string): Database {
     driver: "bun-sqlite",
     location: path,
     db: readDb,
-    write: (fn) => inTransaction("BEGIN IMMEDIATE", () => fn(writeDb)),
+    write,
     async applyMigration(statements, record) {
       await mutex.run(async () => {
         // foreign_keys cannot change inside a transaction: switch it off around it.
@@ -113,7 +162,7 @@ export function openBunSqlite(path: string): Database {
       });
     },
     get writeQueueDepth() {
-      return mutex.depth;
+      return mutex.depth + queue.length;
     },
     async close() {
       // Wait for queued writes, then fold the WAL into the main file: drizzle's cached
