@@ -4,6 +4,7 @@
 //   TARGET: ceiling | ceiling-worker      SCENARIO: throughput | fanout | catchup | idle
 // bench/messaging/run.ts runs every scenario with the defaults below and prints a report.
 import { ceilingTarget } from "./ceiling-target.ts";
+import { parleyTarget } from "./parley-target.ts";
 import { catchUp } from "./scenarios/catchup.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { idle } from "./scenarios/idle.ts";
@@ -14,6 +15,7 @@ import type { Target } from "./target.ts";
 export const TARGETS: Record<string, () => Target> = {
   ceiling: () => ceilingTarget(),
   "ceiling-worker": () => ceilingTarget(true),
+  parley: () => parleyTarget(),
 };
 
 /** Each scenario with its default options (every one can be overridden as key=value). */

@@ -3,10 +3,13 @@ import { isDirectConversationId } from "../../protocol/messages/conversation-id.
 import type { Config } from "../config/schema.ts";
 import { membershipService } from "../domain/messaging/membership.ts";
 import { messageService } from "../domain/messaging/messages.ts";
+import { presenceService } from "../domain/messaging/presence.ts";
 import { startSweeper } from "../domain/messaging/sweeper.ts";
 import { syncService } from "../domain/messaging/sync.ts";
 import { toDeviceService } from "../domain/messaging/to-device.ts";
 import type { EventBus } from "../domain/ports/events.ts";
+import type { PresenceStore } from "../domain/ports/presence.ts";
+import type { PushNotifier } from "../domain/ports/push.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Database } from "../store/database.ts";
 import { accountsStore } from "../store/repos/accounts.ts";
@@ -19,6 +22,7 @@ import { receiptsStore } from "../store/repos/receipts-store.ts";
 import { syncStore } from "../store/repos/sync-store.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_CHECKED_DIRECT_IDS = 100_000;
 
 /** Builds the messaging services on a database, and starts the sweeper of expired data. */
 export function messagingModule(deps: {
@@ -27,6 +31,10 @@ export function messagingModule(deps: {
   ctx: ProtocolContext;
   events: EventBus;
   log: Logger;
+  /** Who is connected (createPresenceStore: this node, or every node through Redis). */
+  presenceStore: PresenceStore;
+  /** Content-free pushes to members with no connected device; none by default. */
+  push?: PushNotifier;
 }) {
   const { config, database, ctx, events } = deps;
   const now = ctx.now;
@@ -34,6 +42,15 @@ export function messagingModule(deps: {
   const messages = messagesStore(database);
   const inbox = inboxStore(database);
   const contacts = contactsStore(database);
+  const checkedDirectIds = new Map<string, boolean>();
+  const accounts = accountsStore(database);
+  const presence = presenceService({
+    store: deps.presenceStore,
+    accounts,
+    contacts,
+    events,
+    now,
+  });
   const sweeper = startSweeper({
     messages,
     inbox,
@@ -50,17 +67,31 @@ export function messagingModule(deps: {
       events,
       maxCiphertextBytes: config.messages.max_ciphertext_bytes,
       maxKeyHeaderBytes: config.messages.max_key_header_bytes,
-      isDirectConversation: isDirectConversationId,
+      isDirectConversation: (id, a, b) => {
+        // A direct id is a SHA-256 of both user ids: remember the triples already checked.
+        const key = `${id}|${a}|${b}`;
+        let valid = checkedDirectIds.get(key);
+        if (valid === undefined) {
+          valid = isDirectConversationId(id, a, b);
+          if (checkedDirectIds.size >= MAX_CHECKED_DIRECT_IDS) checkedDirectIds.clear();
+          checkedDirectIds.set(key, valid);
+        }
+        return valid;
+      },
       isBlocked: (userId, other) => contacts.isBlocked(userId, other),
       eraseWalCopies: () => database.eraseWalCopies(),
       now,
+      online: presence.online,
+      push: deps.push,
+      log: deps.log,
     }),
     membership: membershipService({
       ctx,
       conversations,
-      accounts: accountsStore(database),
+      accounts,
       events,
     }),
+    presence,
     toDevice: toDeviceService({
       inbox,
       devices: devicesStore(database),

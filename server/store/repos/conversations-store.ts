@@ -7,6 +7,7 @@ import type {
 } from "../../domain/ports/conversations.ts";
 import type { ConversationId, UserId } from "../../domain/ports.ts";
 import type { Database, SqlDb } from "../database.ts";
+import { prepared } from "../prepared.ts";
 import {
   conversationMembers,
   conversations,
@@ -255,10 +256,15 @@ export function conversationsStore(database: Database): ConversationsStore {
  * whose account still exists.
  */
 export async function activeMembers(tx: SqlDb, conversationId: string): Promise<MemberRow[]> {
-  const rows = await tx
-    .select({ member: conversationMembers })
-    .from(conversationMembers)
-    .innerJoin(users, eq(users.id, conversationMembers.userId))
-    .where(and(eq(conversationMembers.conversationId, conversationId), isNull(users.deletedAt)));
+  const rows = await prepared(tx, "conversations.activeMembers", (db) =>
+    db
+      .select({ member: conversationMembers })
+      .from(conversationMembers)
+      .innerJoin(users, eq(users.id, conversationMembers.userId))
+      .where(
+        and(eq(conversationMembers.conversationId, sql.placeholder("id")), isNull(users.deletedAt)),
+      )
+      .prepare(),
+  ).all({ id: conversationId });
   return rows.map((r) => r.member);
 }

@@ -7,6 +7,7 @@ import type {
 } from "../../domain/ports/messages.ts";
 import type { ConversationId, DeviceId, UserId } from "../../domain/ports.ts";
 import type { Database, SqlDb } from "../database.ts";
+import { prepared } from "../prepared.ts";
 import {
   contacts,
   conversationMembers,
@@ -59,14 +60,17 @@ async function directRefusal(
   peer: string | undefined,
 ): Promise<SendRefusal | undefined> {
   if (!peer) return "not_member";
-  const [row] = await tx
-    .select({
-      deletedAt: users.deletedAt,
-      blocked: sql<number>`EXISTS (SELECT 1 FROM ${contacts} WHERE ${contacts.userId} = ${peer}
-        AND ${contacts.contactUserId} = ${sender} AND ${contacts.blocked} = 1)`,
-    })
-    .from(users)
-    .where(eq(users.id, peer));
+  const [row] = await prepared(tx, "messages.peer", (db) =>
+    db
+      .select({
+        deletedAt: users.deletedAt,
+        blocked: sql<number>`EXISTS (SELECT 1 FROM ${contacts} WHERE ${contacts.userId} = ${sql.placeholder("peer")}
+          AND ${contacts.contactUserId} = ${sql.placeholder("sender")} AND ${contacts.blocked} = 1)`,
+      })
+      .from(users)
+      .where(eq(users.id, sql.placeholder("peer")))
+      .prepare(),
+  ).all({ peer, sender });
   if (!row || row.deletedAt !== null) return "not_member";
   return Number(row.blocked) ? "blocked" : undefined;
 }
@@ -91,7 +95,14 @@ export function messagesStore(database: Database): MessagesStore {
   return {
     append(m) {
       return database.write(async (tx) => {
-        const [existing] = await tx.select().from(messages).where(eq(messages.id, m.id)).limit(1);
+        const [existing] = await prepared(tx, "messages.byId", (db) =>
+          db
+            .select()
+            .from(messages)
+            .where(eq(messages.id, sql.placeholder("id")))
+            .limit(1)
+            .prepare(),
+        ).all({ id: m.id });
         if (existing) {
           if (
             existing.conversationId !== m.conversationId ||
@@ -105,19 +116,20 @@ export function messagesStore(database: Database): MessagesStore {
             members: members.map((r) => r.userId as UserId),
           };
         }
-        let [conversation] = await tx
-          .select()
-          .from(conversations)
-          .where(eq(conversations.id, m.conversationId))
-          .limit(1);
+        const conversationById = prepared(tx, "messages.conversation", (db) =>
+          db
+            .select()
+            .from(conversations)
+            .where(eq(conversations.id, sql.placeholder("id")))
+            .limit(1)
+            .prepare(),
+        );
+        let [conversation] = await conversationById.all({ id: m.conversationId });
         if (!conversation && m.directPeer) {
           const refused = await directRefusal(tx, m.senderUserId, m.directPeer);
           if (refused) return refused;
           await createDirect(tx, m.conversationId, [m.senderUserId, m.directPeer], m.now);
-          [conversation] = await tx
-            .select()
-            .from(conversations)
-            .where(eq(conversations.id, m.conversationId));
+          [conversation] = await conversationById.all({ id: m.conversationId });
         }
         if (!conversation) return "conversation_not_found" as const;
         const members = await activeMembers(tx, m.conversationId);
@@ -142,25 +154,44 @@ export function messagesStore(database: Database): MessagesStore {
           return "bad_recipient" as const;
 
         // The sequence is taken in the same transaction as the insert: dense and unique.
-        const [next] = await tx
-          .update(conversations)
-          .set({ lastSeq: sql`${conversations.lastSeq} + 1`, updatedAt: m.now })
-          .where(eq(conversations.id, m.conversationId))
-          .returning({ seq: conversations.lastSeq });
-        const [row] = await tx
-          .insert(messages)
-          .values({
-            id: m.id,
-            conversationId: m.conversationId,
-            seq: next!.seq,
-            senderUserId: m.senderUserId,
-            senderDeviceId: m.senderDeviceId,
-            ciphertext: Buffer.from(m.ciphertext),
-            size: m.ciphertext.length,
-            createdAt: m.now,
-            expiresAt: m.expiresAt,
-          })
-          .returning();
+        const [next] = await prepared(tx, "messages.nextSeq", (db) =>
+          db
+            .update(conversations)
+            .set({
+              lastSeq: sql`${conversations.lastSeq} + 1`,
+              updatedAt: sql`${sql.placeholder("now")}`,
+            })
+            .where(eq(conversations.id, sql.placeholder("id")))
+            .returning({ seq: conversations.lastSeq })
+            .prepare(),
+        ).all({ id: m.conversationId, now: m.now });
+        const [row] = await prepared(tx, "messages.insert", (db) =>
+          db
+            .insert(messages)
+            .values({
+              id: sql.placeholder("id"),
+              conversationId: sql.placeholder("conversationId"),
+              seq: sql.placeholder("seq"),
+              senderUserId: sql.placeholder("senderUserId"),
+              senderDeviceId: sql.placeholder("senderDeviceId"),
+              ciphertext: sql.placeholder("ciphertext"),
+              size: sql.placeholder("size"),
+              createdAt: sql.placeholder("createdAt"),
+              expiresAt: sql.placeholder("expiresAt"),
+            })
+            .returning()
+            .prepare(),
+        ).all({
+          id: m.id,
+          conversationId: m.conversationId,
+          seq: next!.seq,
+          senderUserId: m.senderUserId,
+          senderDeviceId: m.senderDeviceId,
+          ciphertext: Buffer.from(m.ciphertext),
+          size: m.ciphertext.length,
+          createdAt: m.now,
+          expiresAt: m.expiresAt,
+        });
         if (m.keyHeaders.length > 0) {
           await tx.insert(keyHeaders).values(
             m.keyHeaders.map((h) => ({
