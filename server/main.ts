@@ -6,6 +6,7 @@ import type { ProtocolContext } from "../protocol/crypto/context.ts";
 import { defaultPrimitives } from "../protocol/crypto/native.ts";
 import { createEventBus } from "./bus/index.ts";
 import type { Config } from "./config/schema.ts";
+import type { PushNotifier } from "./domain/ports/push.ts";
 import { readinessService } from "./domain/readiness.ts";
 import { adminApp } from "./http/admin-app.ts";
 import { createApp } from "./http/app.ts";
@@ -20,6 +21,7 @@ import { assetDir } from "./lib/assets.ts";
 import type { Logger } from "./lib/log.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { createRateLimiter } from "./lib/rate-limit/index.ts";
+import { createPresenceStore } from "./presence/index.ts";
 import type { Database } from "./store/database.ts";
 import { migrate, readMigrations } from "./store/migrate.ts";
 import { openDatabase } from "./store/open.ts";
@@ -40,6 +42,11 @@ export interface ServerOptions {
   api?: AnyElysia[];
   now?: () => number;
   wsPingIntervalMs?: number;
+  /**
+   * Tests only: receives the content-free pushes to offline members (the server sends
+   * none until a push service is wired in).
+   */
+  testPushNotifier?: PushNotifier;
 }
 
 export interface RunningServer {
@@ -89,9 +96,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limiter = createRateLimiter(config.redis.url, { log });
   const otpSender = otpSenderFor(config, (line) => log.warn(line));
   const accounts = await accountsModule({ config, database, ctx, events, limiter, otpSender, log });
-  const messaging = messagingModule({ config, database, ctx, events, log });
+  const messaging = messagingModule({
+    config,
+    database,
+    ctx,
+    events,
+    log,
+    presenceStore: createPresenceStore(config.redis.url, { log }),
+    push: options.testPushNotifier,
+  });
   const closeServices = async () => {
     await messaging.sweeper.stop();
+    // Before the bus and the database: the last sockets' disconnects still use them.
+    await messaging.presence.close();
     await limiter.close();
     await events.close();
     await accounts.usernames.close();
@@ -105,7 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     log,
     pingIntervalMs: options.wsPingIntervalMs,
-    onPresence: (p) => accounts.accountsStore.touchLastSeen(p.userId, p.deviceId, ctx.now()),
+    // Stamps last seen, and tells contacts when the user comes online or goes offline.
+    onPresence: (p, state) => messaging.presence[state](p),
     frames: frameHandler({
       messages: messaging.messages,
       toDevice: messaging.toDevice,

@@ -1,10 +1,19 @@
 // Several Parley nodes on one database and one Redis: an event caused on one node reaches
-// sockets on the other, a device keeps one socket across nodes, and a Redis outage costs
-// only cross-node delivery, logged once, until Redis is back.
+// sockets on the other, a device keeps one socket across nodes, a Redis outage costs only
+// cross-node delivery, logged once, until Redis is back, and presence is one view across
+// the nodes (presence frames, and who gets a push).
 import { afterAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { ApiClient } from "../sdk/api-client.ts";
 import { CHANNEL } from "../server/bus/redis.ts";
+import {
+  expectStatus,
+  frame,
+  framesOf,
+  type MessagingFixture,
+  messagingFixture,
+  type Socket,
+} from "./messaging/support.ts";
 import { type AccountsFixture, accountsFixture, type TestUser } from "./support/accounts.ts";
 import { fetchTransport } from "./support/client.ts";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "./support/redis.ts";
@@ -145,4 +154,80 @@ describe.skipIf(!canRun)("two nodes through a Redis outage", () => {
     expect(back).toHaveLength(1);
     for (const s of [phoneOnA, tabletOnB]) s.ws.close();
   }, 15_000);
+});
+
+describe.skipIf(!canRun)("presence across two nodes", () => {
+  let redis: RedisServer;
+  let a: MessagingFixture;
+  let b: MessagingFixture;
+  const pushes: { userIds: readonly string[]; conversationId: string }[] = [];
+  afterAll(async () => {
+    await redis?.stop();
+    await b?.cleanup();
+    await a?.cleanup();
+  });
+
+  /** Presence frames about `u` that `s` got, as `online` flags, once `n` have come. */
+  const presence = async (s: Socket, u: TestUser, n: number) => {
+    await frame(s, "presence", () => presenceOf(s, u).length >= n);
+    await Bun.sleep(50);
+    return presenceOf(s, u);
+  };
+  const presenceOf = (s: Socket, u: TestUser) =>
+    framesOf(s, "presence")
+      .filter((p) => p.userId === u.state.userId)
+      .map((p) => p.online);
+
+  test("online and offline as the user's devices come and go on either node", async () => {
+    redis = await startRedisServer();
+    const env = { PARLEY_REDIS_URL: redis.url };
+    a = await messagingFixture(env, {
+      testPushNotifier: {
+        notify: async (userIds, hint) => void pushes.push({ userIds, ...hint }),
+      },
+    });
+    b = await messagingFixture(env, { sharedDataDir: a.server.dataDir });
+    await bothSubscribed(redis);
+    const alice = await a.user();
+    const bob = await a.user();
+    expectStatus(
+      await a.call(alice, "PUT", "/account/settings", { lastSeenVisibility: "everyone" }),
+      204,
+    );
+    expectStatus(await a.call(bob, "PUT", `/contacts/${alice.state.userId}`, {}), 204);
+    const bobOnB = await b.socket(bob);
+
+    const phoneOnA = await a.socket(alice);
+    expect(await presence(bobOnB, alice, 1)).toEqual([true]);
+    // Her tablet on B: she is already online (A's device is in Redis).
+    const tabletOnB = await b.socket(await a.linkDevice(alice));
+    phoneOnA.ws.close();
+    await phoneOnA.closed();
+    // The phone's node has no device of hers left, yet B's tablet keeps her online.
+    tabletOnB.ws.close();
+    expect(await presence(bobOnB, alice, 2)).toEqual([true, false]);
+
+    // A takeover across nodes (the same device on B, then its socket on A closes): no offline.
+    const again = await a.socket(alice);
+    expect(await presence(bobOnB, alice, 3)).toEqual([true, false, true]);
+    const takenOver = await b.socket(alice);
+    expect((await again.closed()).code).toBe(4001);
+    takenOver.ws.close();
+    expect(await presence(bobOnB, alice, 4)).toEqual([true, false, true, false]);
+  });
+
+  test("a send on one node pushes only members connected to no node", async () => {
+    const alice = await a.user();
+    const bob = await a.user();
+    const bobOnB = await b.socket(bob);
+    const { conversationId } = await a.startDirect(alice, bob);
+    await frame(bobOnB, "new_message");
+    bobOnB.ws.close();
+    await bobOnB.closed();
+    const sent = await a.sendText(alice, conversationId, "are you there?");
+    expectStatus(sent.res, 201);
+    for (let i = 0; i < 200 && pushes.length === 0; i++) await Bun.sleep(10);
+    // Only the second send: at the first, bob had a socket (on the other node).
+    expect(pushes).toEqual([{ userIds: [bob.state.userId], conversationId }]);
+  });
 });

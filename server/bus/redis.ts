@@ -2,6 +2,7 @@ import { RedisClient } from "bun";
 import type { DeviceEvent, EventBus } from "../domain/ports/events.ts";
 import type { DeviceId, UserId } from "../domain/ports.ts";
 import type { Logger } from "../lib/log.ts";
+import { redisErrorReason } from "../lib/redis-reason.ts";
 import { memoryEventBus } from "./memory.ts";
 
 /**
@@ -70,18 +71,13 @@ export function redisEventBus(url: string, options: RedisEventBusOptions = {}): 
   const node = crypto.randomUUID();
   const reconnectIntervalMs = options.reconnectIntervalMs ?? RECONNECT_INTERVAL_MS;
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  const password = passwordOf(url);
   let link: Link | undefined;
   let healthy = true;
   let closed = false;
   let pending = 0;
   let retry: ReturnType<typeof setTimeout> | undefined;
 
-  const reasonOf = (error: unknown) => {
-    const reason = error instanceof Error ? error.message : String(error);
-    // Bun's messages do not quote the URL today; make sure a password never reaches the log.
-    return password ? reason.replaceAll(password, "***") : reason;
-  };
+  const reasonOf = redisErrorReason(url);
 
   const setHealthy = (value: boolean, error?: unknown) => {
     if (value === healthy || closed) return;
@@ -237,12 +233,4 @@ function parseEnvelope(message: string): Envelope | undefined {
     event !== null &&
     typeof (event as { type?: unknown }).type === "string";
   return valid ? (value as Envelope) : undefined;
-}
-
-function passwordOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return "";
-  }
 }

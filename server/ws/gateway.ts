@@ -38,8 +38,11 @@ export function websocketGateway(deps: {
   events: EventBus;
   metrics: Metrics;
   log: Logger;
-  /** Called when a device connects and when it disconnects (last seen). */
-  onPresence?: (principal: Principal) => Promise<void>;
+  /**
+   * Called when a device connects and when it disconnects (last seen, presence). The
+   * connect call comes before an older socket of the device is told to close.
+   */
+  onPresence?: (principal: Principal, state: "connected" | "disconnected") => Promise<void>;
   /** Runs client frames other than the gateway's own; without it only `ping` works. */
   frames?: FrameHandler;
   maxFrameBytes?: number;
@@ -47,9 +50,9 @@ export function websocketGateway(deps: {
 }) {
   const byId = new Map<string, Connection>();
   const interval = deps.pingIntervalMs ?? PING_INTERVAL_MS;
-  const presence = (principal: Principal) =>
+  const presence = (principal: Principal, state: "connected" | "disconnected") =>
     deps
-      .onPresence?.(principal)
+      .onPresence?.(principal, state)
       .catch((err) => deps.log.warn("ws presence failed", { error: err }));
 
   const deliver = (c: Connection) => (event: DeviceEvent) => {
@@ -80,6 +83,9 @@ export function websocketGateway(deps: {
     },
     async open(ws) {
       const principal = (ws.data as unknown as { principal: Principal }).principal;
+      // Counted as connected before an older socket of this device closes (below), so a
+      // takeover never looks like the user went offline.
+      const connected = presence(principal, "connected");
       // Through the bus, so an older socket of this device closes on whichever node holds
       // it. Sent before this connection subscribes, so it never reaches the new socket.
       deps.events.toDevice(principal.deviceId, { type: "replaced" });
@@ -110,7 +116,7 @@ export function websocketGateway(deps: {
       byId.set(ws.id, connection);
       deps.metrics.wsConnections.inc();
       connection.send({ type: "ready", deviceId: principal.deviceId });
-      await presence(principal);
+      await connected;
     },
     pong(ws) {
       // Elysia hands pong the raw Bun socket, whose id lives in its data.
@@ -139,7 +145,7 @@ export function websocketGateway(deps: {
       clearInterval(c.timer);
       c.unsubscribe();
       deps.metrics.wsConnections.dec();
-      void presence(c.principal);
+      void presence(c.principal, "disconnected");
     },
   });
 }

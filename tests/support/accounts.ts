@@ -17,7 +17,10 @@ export interface TestUser {
 /** A running server in open registration mode, with helpers to make users and devices. */
 export async function accountsFixture(
   env: Record<string, string> = {},
-  options: { now?: () => number; wsPingIntervalMs?: number; sharedDataDir?: string } = {},
+  options: Pick<
+    NonNullable<Parameters<typeof startTestServer>[0]>,
+    "now" | "wsPingIntervalMs" | "sharedDataDir" | "testPushNotifier"
+  > = {},
 ) {
   // Every test registers from 127.0.0.1: per-address limits are lifted unless a test sets them.
   const lifted = {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { AnyElysia } from "elysia";
 import { prepareDataDir } from "../../server/config/data-dir.ts";
 import { loadConfig } from "../../server/config/load.ts";
+import type { PushNotifier } from "../../server/domain/ports/push.ts";
 import { type RunningServer, startServer } from "../../server/main.ts";
 import { captureLog } from "./app.ts";
 import { tempDir } from "./databases.ts";
@@ -31,6 +32,8 @@ export async function startTestServer(
      * takes several connections); that node keeps it and removes it in its own cleanup.
      */
     sharedDataDir?: string;
+    /** Records the content-free pushes to offline members (ServerOptions.testPushNotifier). */
+    testPushNotifier?: PushNotifier;
   } = {},
 ): Promise<TestServer> {
   const dir = options.sharedDataDir
@@ -57,6 +60,7 @@ export async function startTestServer(
     api: options.api,
     now: options.now,
     wsPingIntervalMs: options.wsPingIntervalMs,
+    testPushNotifier: options.testPushNotifier,
   });
   return {
     server,

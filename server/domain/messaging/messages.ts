@@ -2,6 +2,7 @@ import { fromBase64Url, toBase64Url } from "../../../protocol/api/base64.ts";
 import { ParleyError } from "../../../protocol/errors.ts";
 import { decodeKeyHeader } from "../../../protocol/groups/key-header.ts";
 import { decodeSenderKeyMessage } from "../../../protocol/groups/sender-key-wire.ts";
+import type { Logger } from "../../lib/log.ts";
 import type { Principal } from "../accounts/tokens.ts";
 import type { ConversationsStore } from "../ports/conversations.ts";
 import type { EventBus, MessageFrame } from "../ports/events.ts";
@@ -12,6 +13,7 @@ import type {
   SendRefusal,
   StoredMessage,
 } from "../ports/messages.ts";
+import { noPushNotifier, type PushNotifier } from "../ports/push.ts";
 import type { ConversationId, DeviceId, UserId } from "../ports.ts";
 
 /** Disappearing messages live at most a year (the longest timer, protocol/messages). */
@@ -91,7 +93,29 @@ export function messageService(deps: {
   /** Checks that `conversationId` is the direct conversation of the two users. */
   isDirectConversation: (conversationId: string, a: UserId, b: UserId) => boolean;
   now: () => number;
+  /** Which of these users have a connected device (presence.ts); none without it. */
+  online?: (userIds: readonly UserId[]) => Promise<Set<UserId>>;
+  /** Wakes the members who have no connected device after a send (content-free). */
+  push?: PushNotifier;
+  log?: Logger;
 }) {
+  const push = deps.push ?? noPushNotifier;
+  const online = deps.online ?? (async () => new Set<UserId>());
+
+  /**
+   * After a send: a content-free push to the members with no connected device. Runs behind
+   * the sender's answer; a failure only costs the recipients latency (they sync anyway).
+   */
+  async function pushToOffline(recipients: UserId[], conversationId: string) {
+    try {
+      const connected = await online(recipients);
+      const offline = recipients.filter((u) => !connected.has(u));
+      if (offline.length > 0) await push.notify(offline, { conversationId });
+    } catch (error) {
+      deps.log?.warn("push notification failed", { error });
+    }
+  }
+
   function checkEnvelope(principal: Principal, req: SendRequest) {
     const ciphertext = fromBase64Url(req.ciphertext, "body.ciphertext");
     if (ciphertext.length > deps.maxCiphertextBytes) {
@@ -204,6 +228,8 @@ export function messageService(deps: {
           excludeDevice: principal.deviceId,
         };
         deps.events.toUsers(result.members, event);
+        const recipients = result.members.filter((u) => u !== principal.userId);
+        if (recipients.length > 0) void pushToOffline(recipients, message.conversationId);
       }
       return {
         id: message.id,

@@ -24,6 +24,7 @@ export type DeviceEvent =
   /** A member read a conversation up to `seq` (their own other devices get it too). */
   | { type: "message_read_update"; conversationId: string; userId: string; seq: number }
   | { type: "typing"; conversationId: string; userId: string; deviceId: string; typing: boolean }
+  /** The user's first device connected, or their last one left (messaging/presence.ts). */
   | { type: "presence"; userId: string; online: boolean }
   | {
       type: "to_device";
