@@ -23,7 +23,6 @@ interface Connection {
   ping(): void;
   missedPongs: number;
   unsubscribe: () => void;
-  timer: ReturnType<typeof setInterval>;
 }
 
 /**
@@ -50,6 +49,20 @@ export function websocketGateway(deps: {
 }) {
   const byId = new Map<string, Connection>();
   const interval = deps.pingIntervalMs ?? PING_INTERVAL_MS;
+  // One keep-alive timer for every connection (one per connection cost memory at scale):
+  // each tick pings them all and closes those that missed two pongs. Runs only while a
+  // socket is open.
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const tick = () => {
+    for (const c of byId.values()) {
+      if (c.missedPongs >= 2) {
+        c.close(CLOSE.noPong, "no pong");
+        continue;
+      }
+      c.missedPongs++;
+      c.ping();
+    }
+  };
   const presence = (principal: Principal, state: "connected" | "disconnected") =>
     deps
       .onPresence?.(principal, state)
@@ -100,20 +113,13 @@ export function websocketGateway(deps: {
         ping: () => ws.raw.ping(),
         missedPongs: 0,
         unsubscribe: () => {},
-        timer: setInterval(() => {
-          if (connection.missedPongs >= 2) {
-            connection.close(CLOSE.noPong, "no pong");
-            return;
-          }
-          connection.missedPongs++;
-          connection.ping();
-        }, interval),
       };
       connection.unsubscribe = deps.events.subscribe({
         ...principal,
         deliver: deliver(connection),
       });
       byId.set(ws.id, connection);
+      keepAlive ??= setInterval(tick, interval);
       deps.metrics.wsConnections.inc();
       connection.send({ type: "ready", deviceId: principal.deviceId });
       await connected;
@@ -142,7 +148,10 @@ export function websocketGateway(deps: {
       const c = byId.get(ws.id);
       if (!c) return;
       byId.delete(ws.id);
-      clearInterval(c.timer);
+      if (byId.size === 0 && keepAlive !== undefined) {
+        clearInterval(keepAlive);
+        keepAlive = undefined;
+      }
       c.unsubscribe();
       deps.metrics.wsConnections.dec();
       void presence(c.principal, "disconnected");
