@@ -47,14 +47,18 @@ export const serveCommand = defineCommand({
     const { config } = loaded;
     const dataDir = mapErrors(() => prepareDataDir(config.data_dir));
     const log = createLogger({ level: config.log.level, format: config.log.format });
+    // Signals are caught before the server starts: one that arrives while it starts (after
+    // it logged "listening", say) stops it cleanly once started, instead of killing it.
+    let signalled: ((signal: string) => void) | undefined;
+    const received = new Promise<string>((resolve) => {
+      signalled = resolve;
+    });
+    process.once("SIGTERM", () => signalled?.("SIGTERM"));
+    process.once("SIGINT", () => signalled?.("SIGINT"));
     const server = await startServer({ config, dataDir, log, version: VERSION }).catch((err) => {
       throw mapStartError(err, config.host, config.port);
     });
-    await new Promise<void>((done) => {
-      const stop = (signal: string) => server.shutdown(signal).then(done);
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
-    });
+    await server.shutdown(await received);
   },
 });
 
